@@ -1,0 +1,107 @@
+"""Tensor constructors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``arange``, ..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._dtype import get_default_dtype
+from ._random import get_rng
+from .autograd.tensor import Tensor
+
+
+def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _dt(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (Python floats become the default dtype).
+
+    >>> tensor([1.0, 2.0]).dtype
+    dtype('float32')
+    """
+    src = data.data if isinstance(data, Tensor) else data
+    t = Tensor(np.array(src, copy=True) if isinstance(src, np.ndarray) else src, dtype=dtype)
+    if t.data is src:
+        t.data = t.data.copy()
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory and dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expected an ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.full(_shape((size,)), fill_value, _dt(dtype)), requires_grad=requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None) -> Tensor:
+    return Tensor(np.empty(_shape(size), _dt(dtype)))
+
+
+def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(x.shape, dtype or x.dtype), requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(x.shape, dtype or x.dtype), requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_dt(dtype)))
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None
+) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); integers stay int64 as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    d = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if ints else get_default_dtype())
+    return Tensor(np.arange(start, end, step).astype(d))
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    return Tensor(np.linspace(start, end, steps).astype(_dt(dtype)))
+
+
+def randn(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None
+) -> Tensor:
+    """Standard normal samples from ``rng`` (the package generator by default)."""
+    data = get_rng(rng).standard_normal(_shape(size)).astype(_dt(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None
+) -> Tensor:
+    """Uniform samples in [0, 1) from ``rng`` (the package generator by default)."""
+    data = get_rng(rng).random(_shape(size)).astype(_dt(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def randint(
+    low: int, high: int, size: Any, *, rng: np.random.Generator | None = None
+) -> Tensor:
+    """Integers in [low, high) (int64)."""
+    return Tensor(get_rng(rng).integers(low, high, _shape((size,))).astype(np.int64))

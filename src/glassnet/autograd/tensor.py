@@ -1,0 +1,494 @@
+"""``Tensor``: an ndarray with a gradient and a link to the op that made it."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._dtype import get_default_dtype, is_floating
+from . import grad_mode
+
+Index = Any
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to an ndarray: Python floats get the default dtype, arrays keep theirs."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        if hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
+            arr = np.asarray(data.detach().cpu().numpy())
+        else:
+            arr = np.asarray(data)
+            if arr.dtype == np.float64:
+                arr = arr.astype(get_default_dtype())
+            elif arr.dtype.kind == "i":
+                arr = arr.astype(np.int64, copy=False)
+        if arr.dtype == object:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Attributes:
+        data: the values, a NumPy array (shared, not copied, when built from one).
+        grad: accumulated gradient (a ``Tensor``) after ``backward``, or ``None``.
+        requires_grad: whether operations on this tensor are recorded.
+        creator: the ``Function`` node that produced this tensor (``None`` for leaves);
+            ``grad_fn`` is an alias.
+
+    >>> import glassnet
+    >>> x = glassnet.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: np.ndarray = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.creator: Any = None
+        self._index = 0
+        self._version = [0]
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, creator: Any, index: int) -> Tensor:
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.creator = creator
+        t._index = index
+        t._version = [0]
+        t.requires_grad = requires_grad
+        return t
+
+    # ----------------------------------------------------------------- basic properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def grad_fn(self) -> Any:
+        return self.creator
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (no copy)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return np.array(a, copy=True) if copy else a
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (get_default_dtype(), np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.creator is not None:
+            extras.append(f"grad_fn={self.creator!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not is_floating(self.data.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}"
+            )
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor; use detach() to cut it from the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor; see ``glassnet.autograd.backward``."""
+        from .engine import backward
+
+        backward(self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Also store ``.grad`` on this non-leaf tensor during backward."""
+        if self.creator is None:
+            return
+        if self.creator._retained is None:
+            self.creator._retained = {}
+        self.creator._retained[self._index] = weakref.ref(self)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's array (and its in-place version counter)."""
+        t = Tensor._make(self.data, False, None, 0)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self.creator = None
+        self.requires_grad = False
+        return self
+
+    def clone(self) -> Tensor:
+        from ..ops import shape
+
+        return shape.clone(self)
+
+    # ----------------------------------------------------------------- in-place updates
+    def _check_inplace(self, what: str) -> None:
+        if grad_mode.is_grad_enabled() and self.requires_grad:
+            kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor in a graph"
+            raise RuntimeError(
+                f"{what}: in-place change of {kind}; wrap it in glassnet.no_grad() "
+                "(optimizer-style updates) or use the out-of-place operation"
+            )
+        self._version[0] += 1
+
+    def _inplace(self, what: str, value: np.ndarray) -> Tensor:
+        self._check_inplace(what)
+        self.data[...] = value
+        return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self._inplace("add_", self.data + alpha * _data(other))
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self._inplace("sub_", self.data - alpha * _data(other))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", self.data * _data(other))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", self.data / _data(other))
+
+    def zero_(self) -> Tensor:
+        return self._inplace("zero_", np.zeros((), self.dtype))
+
+    def fill_(self, value: float) -> Tensor:
+        return self._inplace("fill_", np.asarray(value, self.dtype))
+
+    def copy_(self, src: Any) -> Tensor:
+        s = _data(src)
+        if np.broadcast_shapes(np.shape(s), self.shape) != self.shape:
+            raise ValueError(f"copy_ expected a source broadcastable to {self.shape}")
+        return self._inplace("copy_", s)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return self._inplace("clamp_", np.clip(self.data, min, max))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, rng: Any = None) -> Tensor:
+        from .._random import get_rng
+
+        return self._inplace("uniform_", get_rng(rng).uniform(a, b, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, rng: Any = None) -> Tensor:
+        from .._random import get_rng
+
+        return self._inplace("normal_", get_rng(rng).normal(mean, std, self.shape))
+
+    def __setitem__(self, index: Index, value: Any) -> None:
+        self._check_inplace("__setitem__")
+        self.data[_index_data(index)] = _data(value)
+
+    # ----------------------------------------------------------------- dtype
+    def to(self, dtype: Any) -> Tensor:
+        from ..ops import elementwise
+
+        return elementwise.cast(self, dtype)
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, o: Any) -> Tensor:
+        return _ops.elementwise.add(self, o)
+
+    def __radd__(self, o: Any) -> Tensor:
+        return _ops.elementwise.add(o, self)
+
+    def __sub__(self, o: Any) -> Tensor:
+        return _ops.elementwise.sub(self, o)
+
+    def __rsub__(self, o: Any) -> Tensor:
+        return _ops.elementwise.sub(o, self)
+
+    def __mul__(self, o: Any) -> Tensor:
+        return _ops.elementwise.mul(self, o)
+
+    def __rmul__(self, o: Any) -> Tensor:
+        return _ops.elementwise.mul(o, self)
+
+    def __truediv__(self, o: Any) -> Tensor:
+        return _ops.elementwise.div(self, o)
+
+    def __rtruediv__(self, o: Any) -> Tensor:
+        return _ops.elementwise.div(o, self)
+
+    def __pow__(self, o: Any) -> Tensor:
+        return _ops.elementwise.pow(self, o)
+
+    def __rpow__(self, o: Any) -> Tensor:
+        return _ops.elementwise.pow(o, self)
+
+    def __matmul__(self, o: Any) -> Tensor:
+        return _ops.linalg.matmul(self, o)
+
+    def __rmatmul__(self, o: Any) -> Tensor:
+        return _ops.linalg.matmul(o, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.elementwise.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.elementwise.abs(self)
+
+    def __getitem__(self, index: Index) -> Tensor:
+        return _ops.shape.getitem(self, index)
+
+    # comparisons give boolean tensors and are not differentiable
+    def __lt__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data < _data(o))
+
+    def __le__(self, o: Any) -> Tensor:
+        return Tensor(self.data <= _data(o))
+
+    def __gt__(self, o: Any) -> Tensor:
+        return Tensor(self.data > _data(o))
+
+    def __ge__(self, o: Any) -> Tensor:
+        return Tensor(self.data >= _data(o))
+
+    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == _data(o))
+
+    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != _data(o))
+
+    # ----------------------------------------------------------------- math methods
+    def exp(self) -> Tensor:
+        return _ops.elementwise.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.elementwise.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.elementwise.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.elementwise.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return _ops.elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.elementwise.pow(self, exponent)
+
+    def tanh(self) -> Tensor:
+        return _ops.activation.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.activation.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.activation.relu(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _ops.activation.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _ops.activation.log_softmax(self, dim)
+
+    def matmul(self, o: Any) -> Tensor:
+        return _ops.linalg.matmul(self, o)
+
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.sum(self, dim, keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.mean(self, dim, keepdim)
+
+    def var(
+        self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False
+    ) -> Tensor:
+        return _ops.reduce.var(self, dim, correction=correction, keepdim=keepdim)
+
+    def std(
+        self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False
+    ) -> Tensor:
+        return _ops.reduce.std(self, dim, correction=correction, keepdim=keepdim)
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.reduce.max(self, dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.reduce.min(self, dim, keepdim)
+
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.argmin(self, dim, keepdim)
+
+    # ----------------------------------------------------------------- shape methods
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.shape.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        return _ops.shape.reshape(self, *shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.shape.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops.shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.shape.transpose(self, dim0, dim1)
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        return _ops.shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.shape.unsqueeze(self, dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _ops.shape.expand(self, *shape)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.chunk(self, chunks, dim)
+
+
+class Parameter(Tensor):
+    """A tensor that a ``Module`` registers as a learnable parameter (requires grad by default).
+
+    >>> import numpy as np, glassnet
+    >>> p = glassnet.nn.Parameter(np.zeros(3))
+    >>> p.requires_grad, p.dtype
+    (True, dtype('float64'))
+    """
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data.data if isinstance(data, Tensor) else data)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_data(index: Index) -> Index:
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+from .. import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

@@ -1,0 +1,38 @@
+"""The functional forms of every layer (PyTorch's ``torch.nn.functional``).
+
+Each name is defined at the bottom of its op's file in ``glassnet.ops``; this module gathers them.
+"""
+
+from ..ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.dropout import dropout
+from ..ops.embedding import embedding
+from ..ops.linalg import linear
+from ..ops.loss import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from ..ops.shape import flatten, pad
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "flatten",
+    "gelu",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

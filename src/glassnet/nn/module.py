@@ -1,0 +1,321 @@
+"""``Module``: the base of every layer, holding parameters, buffers and sub-modules."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._dtype import is_floating
+from ..autograd.tensor import Parameter, Tensor
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` found missing or unexpected (as PyTorch)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _to_array(value: Any) -> np.ndarray:
+    """An ndarray from a glassnet tensor, a NumPy array or a (CPU) torch tensor."""
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return np.asarray(value.detach().cpu().numpy())
+    return np.asarray(value)
+
+
+class Module:
+    """Base class of layers and models (PyTorch's ``nn.Module``).
+
+    Assigning a ``Parameter`` or a ``Module`` to an attribute registers it; ``named_parameters``
+    yields PyTorch's dotted names (``0.weight``, ``layers.1.bias``), so ``state_dict`` keys match
+    the equivalent PyTorch model.
+
+    >>> import glassnet.nn as nn
+    >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    >>> [name for name, _ in net.named_parameters()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_hook_id", 0)
+
+    # ----------------------------------------------------------------- registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        if isinstance(value, (Parameter, Module)):
+            for store in ("_parameters", "_buffers", "_modules"):
+                self.__dict__[store].pop(name, None)
+            self.__dict__.pop(name, None)
+            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
+            return
+        for store, kind in (("_parameters", Parameter), ("_modules", Module), ("_buffers", Tensor)):
+            if name in self.__dict__[store]:
+                if value is not None and not isinstance(value, kind):
+                    raise TypeError(
+                        f"cannot assign {type(value).__name__} to {name!r} of "
+                        f"{type(self).__name__} ({kind.__name__} or None expected)"
+                    )
+                self.__dict__[store][name] = value
+                return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__[store]:
+                del self.__dict__[store][name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, for an absent optional parameter such as a bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter expected a Parameter or None, got {type(param).__name__}")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a non-learnable tensor (running statistics) saved in ``state_dict``."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer expected a Tensor or None, got {type(tensor).__name__}")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ----------------------------------------------------------------- traversal
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, with dotted names ('' for this one)."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [
+                (f"{name}.{n}" if name else n, c) for n, c in m._modules.items() if c is not None
+            ]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for n, m in self._modules.items():
+            if m is not None:
+                yield n, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for n, v in m.__dict__[store].items():
+                if v is None or id(v) in seen:
+                    continue
+                seen.add(id(v))
+                yield (f"{mname}.{n}" if mname else n), v
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, each shared parameter once, in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ----------------------------------------------------------------- modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm uses batch statistics)."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (``train(False)``)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters."""
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data = np.zeros_like(p.grad.data)
+
+    # ----------------------------------------------------------------- dtype
+    def to(self, dtype: Any) -> Module:
+        """Convert floating parameters and buffers to ``dtype`` (in place; returns self)."""
+        d = np.dtype(dtype)
+        if not is_floating(d):
+            raise TypeError(f"Module.to expected a floating dtype, got {d}")
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is not None and is_floating(t.dtype):
+                        t.data = t.data.astype(d)
+                        if t.grad is not None:
+                            t.grad.data = t.grad.data.astype(d)
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and on this module."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ----------------------------------------------------------------- state dict
+    def state_dict(self, prefix: str = "") -> OrderedDict[str, np.ndarray]:
+        """Parameters and persistent buffers by PyTorch key name, as copies of their arrays."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for mname, m in self.named_modules(prefix.rstrip(".")):
+            p = f"{mname}." if mname else ""
+            for n, t in m._parameters.items():
+                if t is not None:
+                    out[p + n] = t.data.copy()
+            for n, t in m._buffers.items():
+                if t is not None and n not in m._non_persistent:
+                    out[p + n] = t.data.copy()
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into this module's parameters and buffers by key.
+
+        Values may be NumPy arrays, glassnet tensors or torch tensors. With ``strict`` (the
+        default) every problem is collected and reported in one ``KeyError``/``ValueError``:
+        missing keys, unexpected keys and shape mismatches. Nothing is changed unless all keys
+        load. Values are converted to each parameter's dtype.
+        """
+        own: dict[str, Tensor] = {}
+        for mname, m in self.named_modules():
+            p = f"{mname}." if mname else ""
+            for n, t in m._parameters.items():
+                if t is not None:
+                    own[p + n] = t
+            for n, t in m._buffers.items():
+                if t is not None and n not in m._non_persistent:
+                    own[p + n] = t
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expected a mapping, got {type(state_dict).__name__}")
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        arrays = {k: _to_array(v) for k, v in state_dict.items() if k in own}
+        mismatched = [
+            f"{k}: expected {own[k].shape}, got {arrays[k].shape}"
+            for k in arrays
+            if arrays[k].shape != own[k].shape
+        ]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatch: " + "; ".join(mismatched))
+        if problems:
+            raise ValueError(
+                f"load_state_dict failed for {type(self).__name__}: " + " | ".join(problems)
+            )
+        for k, a in arrays.items():
+            t = own[k]
+            t.data[...] = a.astype(t.dtype, copy=False)
+            t._version[0] += 1
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----------------------------------------------------------------- calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> Any:
+        """Call ``hook(module, inputs, output)`` after every forward; returns a removable handle."""
+        hid = self._hook_id
+        object.__setattr__(self, "_hook_id", hid + 1)
+        self._forward_hooks[hid] = hook
+        hooks = self._forward_hooks
+
+        class _Handle:
+            def remove(self) -> None:
+                hooks.pop(hid, None)
+
+        return _Handle()
+
+    # ----------------------------------------------------------------- repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {sub}")
+        if not self._modules:
+            return f"{type(self).__name__}({extra})"
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self) -> list[str]:
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )

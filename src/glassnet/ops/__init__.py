@@ -1,0 +1,9 @@
+"""Every differentiable operation, as ``Function`` subclasses with their functional forms.
+
+This is the only place with forward/backward mathematics. ``nn`` layers call the functional
+forms; nothing here knows about ``nn``.
+"""
+
+from . import activation, dropout, elementwise, embedding, linalg, loss, reduce, shape
+
+__all__ = ["activation", "dropout", "elementwise", "embedding", "linalg", "loss", "reduce", "shape"]

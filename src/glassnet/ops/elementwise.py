@@ -1,0 +1,306 @@
+"""Elementwise arithmetic and math with NumPy broadcasting.
+
+Gradients of broadcast operands are summed back to the operand's shape (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import as_operand, unbroadcast
+
+
+class Add(Function):
+    """y = a + b (broadcasting). Shapes: a, b broadcast to y."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        da = unbroadcast(dy, self.a_shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(dy, self.b_shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Sub(Function):
+    """y = a - b (broadcasting)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        da = unbroadcast(dy, self.a_shape) if self.needs_input_grad[0] else None
+        db = -unbroadcast(dy, self.b_shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Mul(Function):
+    """y = a * b (broadcasting): da = dy * b, db = dy * a."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        da = unbroadcast(dy * self.b, self.a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(dy * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """y = a / b (broadcasting): da = dy / b, db = -dy a / b^2."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        da = unbroadcast(dy / self.b, self.a.shape) if self.needs_input_grad[0] else None
+        db = (
+            unbroadcast(-dy * self.a / (self.b * self.b), self.b.shape)
+            if self.needs_input_grad[1]
+            else None
+        )
+        return da, db
+
+
+class Neg(Function):
+    """y = -x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return -dy
+
+
+class Pow(Function):
+    """y = a ** b (broadcasting): da = b a^(b-1) dy, db = y log(a) dy (where a > 0)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        self.y = np.power(a, b)
+        return self.y
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        a, b = self.a, self.b
+        da = db = None
+        if self.needs_input_grad[0]:
+            # b * a**(b-1), with 0**0 handled as PyTorch does (derivative 0 when b == 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = np.where(b == 0, 0.0, b * np.power(a, b - 1))
+            da = unbroadcast((dy * d).astype(a.dtype, copy=False), a.shape)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                loga = np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, -np.inf, np.nan))
+                d = np.where((a == 0) & (b >= 0), 0.0, self.y * loga)
+            db = unbroadcast((dy * d).astype(b.dtype, copy=False), b.shape)
+        return da, db
+
+
+class Exp(Function):
+    """y = exp(x): dx = y dy."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * self.y
+
+
+class Log(Function):
+    """y = log(x): dx = dy / x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x): dx = dy / (2 y)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / (2 * self.y)
+
+
+class Abs(Function):
+    """y = |x|: dx = sign(x) dy (0 at 0, as PyTorch)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * np.sign(self.x)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi): the gradient passes where lo <= x <= hi (as PyTorch)."""
+
+    def forward(self, x: np.ndarray, *, min: float | None, max: float | None) -> np.ndarray:
+        self.x, self.lo, self.hi = x, min, max
+        return np.clip(x, min, max)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        mask = np.ones(self.x.shape, dtype=bool)
+        if self.lo is not None:
+            mask &= self.x >= self.lo
+        if self.hi is not None:
+            mask &= self.x <= self.hi
+        return dy * mask
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise; on ties each side gets half the gradient (as PyTorch)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        wa = (self.a > self.b) + 0.5 * (self.a == self.b)  # share of the gradient going to a
+        da = unbroadcast(dy * wa, self.a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(dy * (1 - wa), self.b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Where(Function):
+    """y = where(cond, a, b): the gradient goes to the chosen side."""
+
+    def forward(self, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.cond, self.a_shape, self.b_shape = cond, np.shape(a), np.shape(b)
+        return np.where(cond, a, b)
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any, Any]:
+        zero = np.zeros((), dy.dtype)
+        da = unbroadcast(np.where(self.cond, dy, zero), self.a_shape) if self.needs_input_grad[1] else None
+        db = unbroadcast(np.where(self.cond, zero, dy), self.b_shape) if self.needs_input_grad[2] else None
+        return None, da, db
+
+
+class Cast(Function):
+    """y = x converted to another dtype; the gradient is converted back."""
+
+    def forward(self, x: np.ndarray, *, dtype: Any) -> np.ndarray:
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy.astype(self.in_dtype)
+
+
+# ---------------------------------------------------------------------------- functional forms
+def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a2 = as_operand(a, b)
+    b2 = as_operand(b, a)
+    return fn.apply(a2, b2)  # type: ignore[no-any-return]
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b with broadcasting."""
+    return _binary(Add, a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b with broadcasting."""
+    return _binary(Sub, a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b with broadcasting."""
+    return _binary(Mul, a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b with broadcasting (true division)."""
+    if isinstance(a, Tensor) and a.dtype.kind in "iub" and not isinstance(b, float):
+        a = a.to(np.float32)
+    return _binary(Div, a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """a ** b with broadcasting."""
+    return _binary(Pow, a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum (ties split the gradient evenly)."""
+    return _binary(Maximum, a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum (ties split the gradient evenly)."""
+    return -maximum(-_t(a), -_t(b))
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(as_operand(x, np.zeros((), np.float32)))
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Pick ``a`` where ``condition`` is true, else ``b`` (broadcasting)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where expected a boolean condition, got dtype {cond.dtype}")
+    ref = a if isinstance(a, Tensor) else b
+    return Where.apply(cond, as_operand(a, ref), as_operand(b, ref))  # type: ignore[no-any-return]
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)  # type: ignore[no-any-return]
+
+
+def exp(x: Tensor) -> Tensor:
+    """e ** x."""
+    return Exp.apply(x)  # type: ignore[no-any-return]
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm (nan for x < 0, -inf at 0, as NumPy and PyTorch)."""
+    return Log.apply(x)  # type: ignore[no-any-return]
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)  # type: ignore[no-any-return]
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    return Abs.apply(x)  # type: ignore[no-any-return]
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp expected at least one of min and max, got neither")
+    return Clamp.apply(x, min=min, max=max)  # type: ignore[no-any-return]
+
+
+clip = clamp
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    """x converted to ``dtype`` (differentiable between floating dtypes)."""
+    d = np.dtype(dtype)
+    if d == x.dtype:
+        return x
+    return Cast.apply(x, dtype=d)  # type: ignore[no-any-return]
