@@ -32,4 +32,4 @@ def get_default_dtype() -> np.dtype:
 
 def is_floating(dtype: Any) -> bool:
     """True for floating dtypes (the only ones that can carry gradients)."""
-    return bool(np.issubdtype(np.dtype(dtype), np.floating))
+    return np.dtype(dtype).kind == "f"

@@ -69,14 +69,16 @@ def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
     return Tensor(np.eye(n, m, dtype=_dt(dtype)))
 
 
-def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None
-) -> Tensor:
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); integers stay int64 as in PyTorch."""
     if end is None:
         start, end = 0, start
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    d = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if ints else get_default_dtype())
+    d = (
+        np.dtype(dtype)
+        if dtype is not None
+        else (np.dtype(np.int64) if ints else get_default_dtype())
+    )
     return Tensor(np.arange(start, end, step).astype(d))
 
 
@@ -85,7 +87,10 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
 
 
 def randn(
-    *size: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None
+    *size: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Standard normal samples from ``rng`` (the package generator by default)."""
     data = get_rng(rng).standard_normal(_shape(size)).astype(_dt(dtype))
@@ -93,15 +98,16 @@ def randn(
 
 
 def rand(
-    *size: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None
+    *size: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` (the package generator by default)."""
     data = get_rng(rng).random(_shape(size)).astype(_dt(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def randint(
-    low: int, high: int, size: Any, *, rng: np.random.Generator | None = None
-) -> Tensor:
+def randint(low: int, high: int, size: Any, *, rng: np.random.Generator | None = None) -> Tensor:
     """Integers in [low, high) (int64)."""
     return Tensor(get_rng(rng).integers(low, high, _shape((size,))).astype(np.int64))

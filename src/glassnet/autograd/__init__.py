@@ -1,5 +1,10 @@
 """The autograd engine: ``Tensor``, ``Function``, ``backward``, grad modes, ``gradcheck``."""
 
+# Tensor first: its module pulls in the ops, which need Function, which needs Tensor.
+from .tensor import Parameter, Tensor
+
+# isort: split
+
 from .engine import backward
 from .function import AnomalyError, Function
 from .grad_mode import (
@@ -12,7 +17,6 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck
-from .tensor import Parameter, Tensor
 
 __all__ = [
     "AnomalyError",

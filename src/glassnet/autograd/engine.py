@@ -90,9 +90,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
     else:
         g0 = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
         if g0.shape != root.shape:
-            raise ValueError(
-                f"backward() expected gradient of shape {root.shape}, got {g0.shape}"
-            )
+            raise ValueError(f"backward() expected gradient of shape {root.shape}, got {g0.shape}")
         g0 = g0.astype(root.dtype, copy=False)
     if root.creator is None:
         _accumulate_leaf(root, g0)

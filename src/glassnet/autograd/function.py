@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import traceback
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .._dtype import is_floating
 from . import grad_mode
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor
 
 
 class AnomalyError(RuntimeError):
@@ -76,32 +74,33 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **static: Any) -> Any:
         """Run the op on tensors (or constants) and record it in the graph when needed."""
-        from .tensor import Tensor
-
         fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        record = grad_mode.is_grad_enabled() and any(
-            isinstance(x, Tensor) and x.requires_grad for x in inputs
-        )
+        arrays = []
+        record = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                record = record or x.requires_grad
+            else:
+                arrays.append(x)
+        record = record and grad_mode._grad_enabled
         fn.needs_input_grad = tuple(
             record and isinstance(x, Tensor) and x.requires_grad for x in inputs
         )
         out = fn.forward(*arrays, **static)
         multi = isinstance(out, tuple)
         outs: tuple[np.ndarray, ...] = out if multi else (out,)
-        anomaly = grad_mode.is_anomaly_enabled()
-        if anomaly:
+        if grad_mode._anomaly_enabled:
             _check_forward(fn, outs, arrays)
-        results = tuple(
-            Tensor._make(o, record and is_floating(o.dtype), fn if record else None, i)
-            for i, o in enumerate(outs)
-        )
-        if record:
-            fn.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
-            fn._saved_versions = _saved_versions(fn, inputs, results)
-            if anomaly:
-                fn._stack = traceback.format_stack()[:-2]
+        if not record:
+            results = tuple(Tensor._make(o, False, None, i) for i, o in enumerate(outs))
+            return results if multi else results[0]
+        results = tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(outs))
+        fn.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+        fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
+        fn._saved_versions = _saved_versions(fn, inputs, results)
+        if grad_mode._anomaly_enabled:
+            fn._stack = traceback.format_stack()[:-2]
         return results if multi else results[0]
 
     def _release(self) -> None:
@@ -109,17 +108,6 @@ class Function:
         keep = {"needs_input_grad": self.needs_input_grad, "_freed": True}
         self.__dict__.clear()
         self.__dict__.update(keep)
-
-
-def _bases(a: np.ndarray) -> list[int]:
-    ids = []
-    b: Any = a
-    for _ in range(4):
-        if not isinstance(b, np.ndarray):
-            break
-        ids.append(id(b))
-        b = b.base
-    return ids
 
 
 def _saved_versions(
@@ -130,21 +118,19 @@ def _saved_versions(
     An in-place change of one of them before backward would make the gradient wrong; the engine
     compares versions at backward time and raises instead.
     """
-    from .tensor import Tensor
-
     saved_ids: set[int] = set()
     for v in fn.__dict__.values():
-        items = v if isinstance(v, (tuple, list)) else (v,)
-        for item in items:
-            if isinstance(item, np.ndarray):
-                saved_ids.update(_bases(item))
+        for item in v if isinstance(v, (tuple, list)) else (v,):
+            while isinstance(item, np.ndarray):  # the array and the arrays it is a view of
+                saved_ids.add(id(item))
+                item = item.base
     if not saved_ids:
         return []
-    versions = []
-    for t in (*inputs, *outputs):
-        if isinstance(t, Tensor) and id(t.data) in saved_ids:
-            versions.append((t._version, t._version[0]))
-    return versions
+    return [
+        (t._version, t._version[0])
+        for t in (*inputs, *outputs)
+        if isinstance(t, Tensor) and id(t.data) in saved_ids
+    ]
 
 
 def _bad(a: np.ndarray) -> str | None:

@@ -40,7 +40,7 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):  # noqa: N801 (PyTorch's name)
+class no_grad(_GradMode):
     """Disable graph recording (inference, optimizer updates).
 
     >>> import glassnet
@@ -54,13 +54,13 @@ class no_grad(_GradMode):  # noqa: N801 (PyTorch's name)
     mode = False
 
 
-class enable_grad(_GradMode):  # noqa: N801
+class enable_grad(_GradMode):
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     mode = True
 
 
-class set_grad_enabled(_GradMode):  # noqa: N801
+class set_grad_enabled(_GradMode):
     """Set grad mode to ``mode`` (usable as a function or a context manager)."""
 
     def __init__(self, mode: bool) -> None:
@@ -88,7 +88,7 @@ def set_detect_anomaly(mode: bool) -> None:
     _anomaly_enabled = bool(mode)
 
 
-class detect_anomaly:  # noqa: N801
+class detect_anomaly:
     """Context manager: raise at the first op whose forward or backward makes NaN or inf.
 
     The error names the op (its ``Function`` class), which output or input gradient went bad,

@@ -55,7 +55,9 @@ def gradcheck(
         raise ValueError("gradcheck needs at least one input tensor with requires_grad=True")
     for x in checked:
         if x.dtype != np.float64:
-            raise TypeError(f"gradcheck expects float64 inputs for reliable differences, got {x.dtype}")
+            raise TypeError(
+                f"gradcheck expects float64 inputs for reliable differences, got {x.dtype}"
+            )
         x.grad = None
     outs = _outputs(fn, inputs)
     if not outs:

@@ -99,7 +99,7 @@ class Tensor:
         return self.creator is None
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+    def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
@@ -266,30 +266,6 @@ class Tensor:
         self._check_inplace("__setitem__")
         self.data[_index_data(index)] = _data(value)
 
-    # ----------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Tensor:
-        from ..ops import elementwise
-
-        return elementwise.cast(self, dtype)
-
-    def type(self, dtype: Any) -> Tensor:
-        return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
-
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, o: Any) -> Tensor:
         return _ops.elementwise.add(self, o)
@@ -340,7 +316,7 @@ class Tensor:
         return _ops.shape.getitem(self, index)
 
     # comparisons give boolean tensors and are not differentiable
-    def __lt__(self, o: Any) -> Tensor:  # type: ignore[override]
+    def __lt__(self, o: Any) -> Tensor:
         return Tensor(self.data < _data(o))
 
     def __le__(self, o: Any) -> Tensor:
@@ -352,10 +328,10 @@ class Tensor:
     def __ge__(self, o: Any) -> Tensor:
         return Tensor(self.data >= _data(o))
 
-    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, o: Any) -> Tensor:
         return Tensor(self.data == _data(o))
 
-    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, o: Any) -> Tensor:
         return Tensor(self.data != _data(o))
 
     # ----------------------------------------------------------------- math methods
@@ -461,6 +437,31 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops.shape.chunk(self, chunks, dim)
+
+    # ----------------------------------------------------------------- dtype
+    # (last in the class: these method names shadow the builtins int/float/bool below them)
+    def to(self, dtype: Any) -> Tensor:
+        from ..ops import elementwise
+
+        return elementwise.cast(self, dtype)
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
 
 
 class Parameter(Tensor):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-
 import numpy as np
 
 from .._random import get_rng
@@ -18,8 +17,16 @@ Generator = np.random.Generator
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for an activation (PyTorch's table)."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-              "conv_transpose3d", "sigmoid")
+    linear = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -50,12 +57,16 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, rng: Generator | None = None) -> Tensor:
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, *, rng: Generator | None = None
+) -> Tensor:
     """Fill with U(a, b)."""
     return _fill(tensor, get_rng(rng).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, rng: Generator | None = None) -> Tensor:
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, rng: Generator | None = None
+) -> Tensor:
     """Fill with N(mean, std^2)."""
     return _fill(tensor, get_rng(rng).normal(mean, std, tensor.shape))
 
@@ -138,5 +149,3 @@ def fan_in_uniform_(tensor: Tensor, fan_in: int, *, rng: Generator | None = None
     """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's default for linear/conv weights and biases."""
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return uniform_(tensor, -bound, bound, rng=rng)
-
-

@@ -118,7 +118,8 @@ class Embedding(Module):
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
-                    f"padding_idx must be within [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
+                    f"padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                    f"got {padding_idx}"
                 )
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = (
@@ -126,7 +127,9 @@ class Embedding(Module):
             embedding_dim,
             padding_idx,
         )
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype or get_default_dtype()))
+        self.weight = Parameter(
+            np.empty((num_embeddings, embedding_dim), dtype or get_default_dtype())
+        )
         init.normal_(self.weight, rng=rng)
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0

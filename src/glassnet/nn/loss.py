@@ -29,7 +29,7 @@ class CrossEntropyLoss(Module):
         self.reduction, self.label_smoothing = reduction, label_smoothing
         L._check_reduction(reduction, "CrossEntropyLoss")
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Any) -> Tensor:
         return L.cross_entropy(
             input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
         )
@@ -38,12 +38,14 @@ class CrossEntropyLoss(Module):
 class NLLLoss(Module):
     """Negative log-likelihood of class indices given log-probabilities."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
+    def __init__(
+        self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
         super().__init__()
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
         L._check_reduction(reduction, "NLLLoss")
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Any) -> Tensor:
         return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
@@ -55,7 +57,7 @@ class MSELoss(Module):
         L._check_reduction(reduction, "MSELoss")
         self.reduction = reduction
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Any) -> Tensor:
         return L.mse_loss(input, target, self.reduction)
 
 
@@ -67,7 +69,7 @@ class L1Loss(Module):
         L._check_reduction(reduction, "L1Loss")
         self.reduction = reduction
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Any) -> Tensor:
         return L.l1_loss(input, target, self.reduction)
 
 
@@ -79,7 +81,7 @@ class BCEWithLogitsLoss(Module):
         L._check_reduction(reduction, "BCEWithLogitsLoss")
         self.weight, self.reduction, self.pos_weight = weight, reduction, pos_weight
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Any) -> Tensor:
         return L.binary_cross_entropy_with_logits(
             input, target, self.weight, self.reduction, self.pos_weight
         )

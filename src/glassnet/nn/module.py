@@ -92,14 +92,18 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, for an absent optional parameter such as a bias)."""
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter expected a Parameter or None, got {type(param).__name__}")
+            raise TypeError(
+                f"register_parameter expected a Parameter or None, got {type(param).__name__}"
+            )
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a non-learnable tensor (running statistics) saved in ``state_dict``."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer expected a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"register_buffer expected a Tensor or None, got {type(tensor).__name__}"
+            )
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if not persistent:
@@ -150,7 +154,9 @@ class Module:
                 seen.add(id(v))
                 yield (f"{mname}.{n}" if mname else n), v
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs, each shared parameter once, in registration order."""
         yield from self._named_members("_parameters", prefix, recurse)
 
@@ -230,7 +236,9 @@ class Module:
                     out[p + n] = t.data.copy()
         return out
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
         """Copy arrays into this module's parameters and buffers by key.
 
         Values may be NumPy arrays, glassnet tensors or torch tensors. With ``strict`` (the

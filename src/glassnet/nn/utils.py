@@ -36,10 +36,8 @@ def clip_grad_norm_(
     if norm_type == math.inf:
         total = max(float(np.abs(p.grad.data).max()) for p in ps if p.grad.data.size)  # type: ignore[union-attr]
     else:
-        total = float(
-            sum(float((np.abs(p.grad.data.astype(np.float64)) ** norm_type).sum()) for p in ps)  # type: ignore[union-attr]
-            ** (1.0 / norm_type)
-        )
+        powers = [float((np.abs(p.grad.data.astype(np.float64)) ** norm_type).sum()) for p in ps]  # type: ignore[union-attr]
+        total = math.fsum(powers) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}")
     coef = max_norm / (total + 1e-6)

@@ -75,4 +75,4 @@ def check_floating(x: Tensor, name: str, op: str) -> None:
 
 
 def shape_str(shape: Sequence[Any]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(int(s) for s in shape))

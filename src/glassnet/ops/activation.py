@@ -130,36 +130,36 @@ class LogSoftmax(Function):
 
 # ---------------------------------------------------------------------------- functional forms
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)  # type: ignore[no-any-return]
+    return Tanh.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)  # type: ignore[no-any-return]
+    return Sigmoid.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
-    return ReLU.apply(x)  # type: ignore[no-any-return]
+    return ReLU.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(x, negative_slope=negative_slope)  # type: ignore[no-any-return]
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    return ELU.apply(x, alpha=alpha)  # type: ignore[no-any-return]
+    return ELU.apply(x, alpha=alpha)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu expected approximate='none' or 'tanh', got {approximate!r}")
-    return GELU.apply(x, approximate=approximate)  # type: ignore[no-any-return]
+    return GELU.apply(x, approximate=approximate)
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
     """Softmax along ``dim`` (stable: the max is subtracted first)."""
-    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim))  # type: ignore[no-any-return]
+    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
-    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))  # type: ignore[no-any-return]
+    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))

@@ -35,4 +35,4 @@ def dropout(
         return x
     if p == 1.0:
         return x * 0.0
-    return Dropout.apply(x, p=p, rng=get_rng(rng))  # type: ignore[no-any-return]
+    return Dropout.apply(x, p=p, rng=get_rng(rng))

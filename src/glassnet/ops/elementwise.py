@@ -98,7 +98,9 @@ class Pow(Function):
             da = unbroadcast((dy * d).astype(a.dtype, copy=False), a.shape)
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                loga = np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, -np.inf, np.nan))
+                loga = np.where(
+                    a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, -np.inf, np.nan)
+                )
                 d = np.where((a == 0) & (b >= 0), 0.0, self.y * loga)
             db = unbroadcast((dy * d).astype(b.dtype, copy=False), b.shape)
         return da, db
@@ -191,8 +193,16 @@ class Where(Function):
 
     def backward(self, dy: np.ndarray) -> tuple[Any, Any, Any]:
         zero = np.zeros((), dy.dtype)
-        da = unbroadcast(np.where(self.cond, dy, zero), self.a_shape) if self.needs_input_grad[1] else None
-        db = unbroadcast(np.where(self.cond, zero, dy), self.b_shape) if self.needs_input_grad[2] else None
+        da = (
+            unbroadcast(np.where(self.cond, dy, zero), self.a_shape)
+            if self.needs_input_grad[1]
+            else None
+        )
+        db = (
+            unbroadcast(np.where(self.cond, zero, dy), self.b_shape)
+            if self.needs_input_grad[2]
+            else None
+        )
         return None, da, db
 
 
@@ -213,7 +223,7 @@ def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
         a = Tensor(a)
     a2 = as_operand(a, b)
     b2 = as_operand(b, a)
-    return fn.apply(a2, b2)  # type: ignore[no-any-return]
+    return fn.apply(a2, b2)
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -238,7 +248,7 @@ def div(a: Any, b: Any) -> Tensor:
     return _binary(Div, a, b)
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
+def pow(a: Any, b: Any) -> Tensor:
     """a ** b with broadcasting."""
     return _binary(Pow, a, b)
 
@@ -263,36 +273,36 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != np.bool_:
         raise TypeError(f"where expected a boolean condition, got dtype {cond.dtype}")
     ref = a if isinstance(a, Tensor) else b
-    return Where.apply(cond, as_operand(a, ref), as_operand(b, ref))  # type: ignore[no-any-return]
+    return Where.apply(cond, as_operand(a, ref), as_operand(b, ref))
 
 
 def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x)  # type: ignore[no-any-return]
+    return Neg.apply(x)
 
 
 def exp(x: Tensor) -> Tensor:
     """e ** x."""
-    return Exp.apply(x)  # type: ignore[no-any-return]
+    return Exp.apply(x)
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm (nan for x < 0, -inf at 0, as NumPy and PyTorch)."""
-    return Log.apply(x)  # type: ignore[no-any-return]
+    return Log.apply(x)
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)  # type: ignore[no-any-return]
+    return Sqrt.apply(x)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001
-    return Abs.apply(x)  # type: ignore[no-any-return]
+def abs(x: Tensor) -> Tensor:
+    return Abs.apply(x)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clamp expected at least one of min and max, got neither")
-    return Clamp.apply(x, min=min, max=max)  # type: ignore[no-any-return]
+    return Clamp.apply(x, min=min, max=max)
 
 
 clip = clamp
@@ -303,4 +313,4 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     d = np.dtype(dtype)
     if d == x.dtype:
         return x
-    return Cast.apply(x, dtype=d)  # type: ignore[no-any-return]
+    return Cast.apply(x, dtype=d)

@@ -30,7 +30,7 @@ class Embedding(Function):
         return dw
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` for integer indices ``input``.
 
     Shapes:
@@ -50,4 +50,4 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         padding_idx += V
     if weight.ndim != 2:
         raise ValueError(f"embedding expected a 2-d weight (V, D), got {shape_str(weight.shape)}")
-    return Embedding.apply(weight, idx=idx, padding_idx=padding_idx)  # type: ignore[no-any-return]
+    return Embedding.apply(weight, idx=idx, padding_idx=padding_idx)

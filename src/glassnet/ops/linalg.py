@@ -26,11 +26,8 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (*, n, k)
         b2 = b[:, None] if b.ndim == 1 else b  # (*, k, m)
-        g = dy
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)  # (*, n, m)
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g = dy.reshape(batch + (a2.shape[-2], b2.shape[-1]))  # (*, n, m)
         da = db = None
         if self.needs_input_grad[0]:
             da = np.matmul(g, np.swapaxes(b2, -1, -2))  # (*, n, k)
@@ -61,7 +58,7 @@ class Linear(Function):
         dw = (
             dy2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs_input_grad[1] else None
         )  # (F, D)
-        db = dy2.sum(0) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
+        db = dy2.sum(0) if self.needs_input_grad[2] else None
         return dx, dw, db
 
 
@@ -70,8 +67,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules (1-d operands, broadcast batch dimensions)."""
     a = a if isinstance(a, Tensor) else as_operand(a, b)
     b = b if isinstance(b, Tensor) else as_operand(b, a)
-    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
-        b.data if isinstance(b, Tensor) else b
+    sa, sb = (
+        np.shape(a.data if isinstance(a, Tensor) else a),
+        np.shape(b.data if isinstance(b, Tensor) else b),
     )
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul expected tensors with at least 1 dimension, got {sa} @ {sb}")
@@ -87,7 +85,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul shape mismatch: {shape_str(sa)} @ {shape_str(sb)} "
             f"(expected a.shape[-1] == b.shape[-2] and broadcastable batch dimensions)"
         )
-    return MatMul.apply(a, b)  # type: ignore[no-any-return]
+    return MatMul.apply(a, b)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -104,14 +102,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if weight.ndim != 2:
-        raise ValueError(f"linear expected a 2-d weight (out_features, in_features), got {shape_str(weight.shape)}")
+        raise ValueError(
+            "linear expected a 2-d weight (out_features, in_features), "
+            f"got {shape_str(weight.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear expected input of shape (*, {weight.shape[1]}) (in_features = "
             f"{weight.shape[1]}), got {shape_str(x.shape)}"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear expected bias of shape ({weight.shape[0]},), got {shape_str(bias.shape)}")
-    if bias is None:
-        return Linear.apply(x, weight)  # type: ignore[no-any-return]
-    return Linear.apply(x, weight, bias)  # type: ignore[no-any-return]
+        raise ValueError(
+            f"linear expected bias of shape ({weight.shape[0]},), got {shape_str(bias.shape)}"
+        )
+    return Linear.apply(x, weight, bias)

@@ -44,7 +44,11 @@ class WeightedNLL(Function):
         return np.asarray(total, dtype=logp.dtype)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        g = dy if self.reduction == "none" else np.broadcast_to(dy, self.coeffs.shape[:1] + self.coeffs.shape[2:])
+        g = (
+            dy
+            if self.reduction == "none"
+            else np.broadcast_to(dy, self.coeffs.shape[:1] + self.coeffs.shape[2:])
+        )
         if self.reduction == "mean":
             g = g / self.denom
         return (-self.coeffs * np.expand_dims(g, 1)).astype(self.coeffs.dtype, copy=False)
@@ -71,7 +75,14 @@ class BCEWithLogits(Function):
         loss = (1 - t) * x + lw * self.softplus_neg
         if weight is not None:
             loss = loss * weight
-        self.x, self.t, self.lw, self.w, self.pw, self.reduction = x, t, lw, weight, pos_weight, reduction
+        self.x, self.t, self.lw, self.w, self.pw, self.reduction = (
+            x,
+            t,
+            lw,
+            weight,
+            pos_weight,
+            reduction,
+        )
         if reduction == "none":
             return loss
         return np.asarray(loss.sum() if reduction == "sum" else loss.mean(), dtype=x.dtype)
@@ -141,7 +152,7 @@ def _prepare_class_input(x: Tensor, target: Any, op: str) -> tuple[Tensor, np.nd
 
 
 def nll_loss(
-    input: Tensor,  # noqa: A002 (PyTorch's name)
+    input: Tensor,
     target: Any,
     weight: Any = None,
     ignore_index: int = -100,
@@ -152,11 +163,13 @@ def nll_loss(
     Shapes:
         input: (N, C, *) or (C,)   target: (N, *) or () integer   y: () or (N, *)
     """
-    return _class_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss", logits=False)
+    return _class_loss(
+        input, target, weight, ignore_index, reduction, 0.0, "nll_loss", logits=False
+    )
 
 
 def cross_entropy(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Any,
     weight: Any = None,
     ignore_index: int = -100,
@@ -178,12 +191,19 @@ def cross_entropy(
     1.3863
     """
     return _class_loss(
-        input, target, weight, ignore_index, reduction, label_smoothing, "cross_entropy", logits=True
+        input,
+        target,
+        weight,
+        ignore_index,
+        reduction,
+        label_smoothing,
+        "cross_entropy",
+        logits=True,
     )
 
 
 def _class_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Any,
     weight: Any,
     ignore_index: int,
@@ -212,17 +232,16 @@ def _class_loss(
                 f"{op} expected target of shape {shape_str(expected)} for input "
                 f"{shape_str(x.shape)}, got {shape_str(t.shape)}"
             )
-        coeffs, denom = _class_index_coeffs(x.shape, t, w, ignore_index, label_smoothing, x.dtype, op)
+        coeffs, denom = _class_index_coeffs(
+            x.shape, t, w, ignore_index, label_smoothing, x.dtype, op
+        )
     elif t.dtype.kind == "f" and logits:
         if t.shape != x.shape:
             raise ValueError(
                 f"{op} expected class-probability target of the input's shape "
                 f"{shape_str(x.shape)}, got {shape_str(t.shape)}"
             )
-        probs = t.astype(x.dtype) * (1 - label_smoothing) + label_smoothing / C
-        wc = np.ones(C, x.dtype) if w is None else w.astype(x.dtype)
-        coeffs = probs * wc.reshape((1, C) + (1,) * (x.ndim - 2))
-        denom = float(x.data.size // C)
+        return _soft_target_loss(x, target, w, label_smoothing, reduction, unbatched)
     else:
         raise TypeError(
             f"{op} expected integer class indices (int64) "
@@ -236,7 +255,30 @@ def _class_loss(
     return out
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+def _soft_target_loss(
+    x: Tensor,
+    target: Any,
+    w: np.ndarray | None,
+    label_smoothing: float,
+    reduction: str,
+    unbatched: bool,
+) -> Tensor:
+    """Cross-entropy against class probabilities, built from differentiable ops so that a
+    target that requires grad gets its gradient too (as PyTorch)."""
+    C = x.shape[1]
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, x.dtype))
+    if unbatched:
+        t = t.unsqueeze(0)
+    q = t * (1 - label_smoothing) + label_smoothing / C  # (N, C, *)
+    if w is not None:
+        q = q * w.astype(x.dtype).reshape((1, C) + (1,) * (x.ndim - 2))
+    elem = -reduce.sum(q * activation.log_softmax(x, 1), 1)  # (N, *)
+    if reduction == "none":
+        return elem.squeeze(0) if unbatched else elem
+    return reduce.sum(elem) if reduction == "sum" else reduce.mean(elem)
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error. ``input`` and ``target`` must have the same shape.
 
     Shapes:
@@ -245,13 +287,13 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     return _pointwise_loss(input, target, reduction, "mse_loss", square=True)
 
 
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error. ``input`` and ``target`` must have the same shape."""
     return _pointwise_loss(input, target, reduction, "l1_loss", square=False)
 
 
 def _pointwise_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Any,
     reduction: str,
     op: str,
@@ -274,7 +316,7 @@ def _pointwise_loss(
 
 
 def binary_cross_entropy_with_logits(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Any,
     weight: Any = None,
     reduction: str = "mean",
@@ -312,6 +354,6 @@ def binary_cross_entropy_with_logits(
             ) from None
         return a
 
-    return BCEWithLogits.apply(  # type: ignore[no-any-return]
+    return BCEWithLogits.apply(
         x, t, arr(weight, "weight"), arr(pos_weight, "pos_weight"), reduction=reduction
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -10,7 +11,6 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, normalize_dims
-
 
 
 def _expand_back(dy: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool):
@@ -54,7 +54,7 @@ class Var(Function):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.denom = max(count - correction, 0)
+        self.denom = builtins.max(count - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(
                 (self.centered**2).sum(axis=axes, keepdims=keepdim) / self.denom
@@ -109,16 +109,16 @@ class MaxResult(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- functional forms
-def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all dimensions when None)."""
-    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)  # type: ignore[no-any-return]
+    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dimensions when None)."""
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean expected a floating-point tensor, got dtype {x.dtype}")
-    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)  # type: ignore[no-any-return]
+    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def var(
@@ -130,7 +130,7 @@ def var(
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch)."""
     axes = normalize_dims(dim, x.ndim)
-    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)  # type: ignore[no-any-return]
+    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
 
 
 def std(
@@ -154,12 +154,12 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
     return MaxResult(values, indices)
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
     return _extreme(x, dim, keepdim, True)
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
     return _extreme(x, dim, keepdim, False)
 
@@ -167,13 +167,13 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noq
 def amax(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim``; ties share the gradient evenly."""
     axes = normalize_dims(dim, x.ndim)
-    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=True)  # type: ignore[no-any-return]
+    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=True)
 
 
 def amin(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly."""
     axes = normalize_dims(dim, x.ndim)
-    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=False)  # type: ignore[no-any-return]
+    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=False)
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

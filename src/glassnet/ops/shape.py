@@ -91,7 +91,12 @@ class Split(Function):
         return np.concatenate(dys, axis=self.dim)
 
 
-_NP_PAD_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NP_PAD_MODE = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 
 
 def pad_source_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
@@ -147,8 +152,7 @@ class Pad(Function):
 def _is_basic_index(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(
-        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
-        for p in parts
+        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts
     ) and not any(isinstance(p, bool) for p in parts)
 
 
@@ -181,11 +185,13 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     new = _shape_arg(shape)
     known = int(np.prod([s for s in new if s != -1]))
     if new.count(-1) > 1 or (
-        -1 not in new and known != x.data.size
-        or -1 in new and (known == 0 or x.data.size % known)
+        (-1 not in new and known != x.data.size)
+        or (-1 in new and (known == 0 or x.data.size % known))
     ):
-        raise ValueError(f"cannot reshape a tensor of shape {shape_str(x.shape)} to {shape_str(new)}")
-    return Reshape.apply(x, shape=new)  # type: ignore[no-any-return]
+        raise ValueError(
+            f"cannot reshape a tensor of shape {shape_str(x.shape)} to {shape_str(new)}"
+        )
+    return Reshape.apply(x, shape=new)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -196,7 +202,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise ValueError(f"flatten expected start_dim <= end_dim, got {start_dim} and {end_dim}")
     new = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
-    return Reshape.apply(x, shape=new)  # type: ignore[no-any-return]
+    return Reshape.apply(x, shape=new)
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
@@ -205,7 +211,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     norm = tuple(normalize_dim(i, x.ndim) for i in d)
     if sorted(norm) != list(range(x.ndim)):
         raise ValueError(f"permute expected a permutation of {x.ndim} dims, got {d}")
-    return Permute.apply(x, dims=norm)  # type: ignore[no-any-return]
+    return Permute.apply(x, dims=norm)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -213,7 +219,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     dims = list(range(x.ndim))
     a, b = normalize_dim(dim0, x.ndim, "dim0"), normalize_dim(dim1, x.ndim, "dim1")
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(x, dims=tuple(dims))  # type: ignore[no-any-return]
+    return Permute.apply(x, dims=tuple(dims))
 
 
 def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
@@ -223,13 +229,13 @@ def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
     else:
         d = normalize_dim(dim, x.ndim)
         new = x.shape if x.ndim == 0 or x.shape[d] != 1 else x.shape[:d] + x.shape[d + 1 :]
-    return Reshape.apply(x, shape=new)  # type: ignore[no-any-return]
+    return Reshape.apply(x, shape=new)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert an axis of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
     d = normalize_dim(dim, x.ndim + 1)
-    return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])  # type: ignore[no-any-return]
+    return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
 
 
 def expand(x: Tensor, *shape: Any) -> Tensor:
@@ -241,11 +247,11 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
         np.broadcast_shapes(x.shape, full)
     except ValueError:
         raise ValueError(f"cannot expand shape {shape_str(x.shape)} to {shape_str(new)}") from None
-    return Expand.apply(x, shape=full)  # type: ignore[no-any-return]
+    return Expand.apply(x, shape=full)
 
 
 def clone(x: Tensor) -> Tensor:
-    return Clone.apply(x)  # type: ignore[no-any-return]
+    return Clone.apply(x)
 
 
 def _tensors(xs: Sequence[Any], op: str) -> list[Tensor]:
@@ -259,12 +265,15 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     ts = _tensors(tensors, "cat")
     d = normalize_dim(dim, ts[0].ndim)
     for i, t in enumerate(ts):
-        if t.ndim != ts[0].ndim or t.shape[:d] + t.shape[d + 1 :] != ts[0].shape[:d] + ts[0].shape[d + 1 :]:
+        if (
+            t.ndim != ts[0].ndim
+            or t.shape[:d] + t.shape[d + 1 :] != ts[0].shape[:d] + ts[0].shape[d + 1 :]
+        ):
             raise ValueError(
                 f"cat expected tensors matching {shape_str(ts[0].shape)} except in dim {d}, "
                 f"got {shape_str(t.shape)} at position {i}"
             )
-    return Cat.apply(*ts, dim=d)  # type: ignore[no-any-return]
+    return Cat.apply(*ts, dim=d)
 
 
 concatenate = cat
@@ -280,10 +289,12 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                 f"got {shape_str(t.shape)} at position {i}"
             )
     d = normalize_dim(dim, ts[0].ndim + 1)
-    return Stack.apply(*ts, dim=d)  # type: ignore[no-any-return]
+    return Stack.apply(*ts, dim=d)
 
 
-def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split(
+    x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
     """Cut ``x`` along ``dim`` into pieces of a given size (the last may be smaller) or sizes."""
     d = normalize_dim(dim, x.ndim)
     n = x.shape[d]
@@ -343,7 +354,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
             raise ValueError(f"circular padding ({b}, {a}) must not exceed the dimension size {n}")
         if mode == "replicate" and n == 0 and (b or a):
             raise ValueError("replicate padding of an empty dimension")
-    return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)  # type: ignore[no-any-return]
+    return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -355,6 +366,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     elif isinstance(index, list):
         index = np.asarray(index)
     try:
-        return GetItem.apply(x, index=index)  # type: ignore[no-any-return]
+        return GetItem.apply(x, index=index)
     except IndexError as e:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {shape_str(x.shape)}: {e}") from None
+        raise IndexError(
+            f"index {index!r} is invalid for a tensor of shape {shape_str(x.shape)}: {e}"
+        ) from None

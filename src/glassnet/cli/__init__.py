@@ -1,0 +1,5 @@
+"""The ``glassnet`` command."""
+
+from .main import main
+
+__all__ = ["main"]
