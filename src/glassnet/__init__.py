@@ -37,7 +37,7 @@ from ._factory import (
     zeros_like,
 )
 from ._random import default_generator, manual_seed
-from . import nn
+from . import data, nn
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
@@ -93,6 +93,7 @@ __all__ = [
     "clip",
     "clone",
     "concatenate",
+    "data",
     "default_generator",
     "div",
     "empty",

@@ -1,0 +1,390 @@
+"""``Trainer``: fit and evaluate any model with any loss, optimizer and scheduler.
+
+What it adds to a hand-written loop: gradient clipping, a live progress bar (tqdm), metrics as
+JSON lines, callbacks (early stopping), and checkpoints that make an interrupted run resumable
+with exactly the numbers an uninterrupted run gives: model, optimizer, scheduler, callbacks, the
+random generators and the position inside the epoch (including that epoch's sample order) are all
+saved.
+
+Ctrl-C during ``fit`` is caught at the next batch boundary (never half-way through an optimizer
+update): a checkpoint is written and ``TrainingInterrupted`` is raised. A second Ctrl-C stops at
+once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._random import default_generator
+from ..autograd import grad_mode
+from ..autograd.tensor import Tensor
+from ..nn.utils import clip_grad_norm_
+from .callbacks import Callback
+from .checkpoint import load_state, rng_state, save_state, set_rng_state
+
+Metric = Callable[[Any, Any], float]
+StepFn = Callable[[Any, Any], tuple[Tensor, Any, Any]]
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C; ``checkpoint`` is the path saved (or None)."""
+
+    def __init__(self, checkpoint: Path | None) -> None:
+        super().__init__(f"training interrupted; checkpoint: {checkpoint}")
+        self.checkpoint = checkpoint
+
+
+def accuracy(output: Tensor, target: Any) -> float:
+    """Fraction of rows whose arg-max over the last axis equals the target class."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return float((output.data.argmax(axis=-1) == t).mean())
+
+
+def _default_step(
+    model: Any, loss_fn: Callable[..., Tensor], batch: Any
+) -> tuple[Tensor, Any, Any]:
+    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+        raise ValueError(
+            "Trainer's default step expects batches of (inputs, targets); pass step_fn= for "
+            f"other batch layouts, got {type(batch).__name__}"
+        )
+    x, y = batch[0], batch[1]
+    out = model(x)
+    return loss_fn(out, y), out, y
+
+
+def _batch_size(y: Any) -> int:
+    if isinstance(y, Tensor):
+        return int(y.shape[0]) if y.ndim else 1
+    a = np.asarray(y)
+    return int(a.shape[0]) if a.ndim else 1
+
+
+class _InterruptFlag:
+    """Turn the first SIGINT into a flag checked between batches (main thread only)."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self._prev: Any = None
+
+    def __enter__(self) -> _InterruptFlag:
+        if threading.current_thread() is threading.main_thread():
+            self._prev = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.set:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.set = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._prev is not None:
+            signal.signal(signal.SIGINT, self._prev)
+
+
+class Trainer:
+    """Fit and evaluate a model.
+
+    Args:
+        model: a ``glassnet.nn.Module`` (anything with ``parameters``, ``train``, ``eval``,
+            ``state_dict`` and ``load_state_dict``).
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor``.
+        optimizer: an optimizer with PyTorch's API (``zero_grad``, ``step``, ``state_dict``).
+        scheduler: optional LR scheduler, stepped every epoch (``scheduler_interval="epoch"``)
+            or every optimizer step (``"step"``).
+        metrics: name -> ``fn(output, target) -> float``, averaged over samples.
+        clip_grad_norm: clip the joint gradient norm to this value before each step.
+        callbacks: ``Callback`` objects (e.g. ``EarlyStopping``).
+        log_path: file to append JSON lines to (one per step and one per epoch).
+        progress: show a tqdm progress bar with live loss and metrics.
+        step_fn: ``step_fn(model, batch) -> (loss, output, target)`` for batches that are not
+            ``(inputs, targets)`` pairs.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss_fn: Callable[..., Tensor] | None,
+        optimizer: Any,
+        *,
+        scheduler: Any = None,
+        scheduler_interval: str = "epoch",
+        metrics: dict[str, Metric] | None = None,
+        clip_grad_norm: float | None = None,
+        callbacks: Sequence[Callback] = (),
+        log_path: str | Path | None = None,
+        progress: bool = True,
+        step_fn: StepFn | None = None,
+    ) -> None:
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
+            )
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"clip_grad_norm must be positive, got {clip_grad_norm}")
+        if loss_fn is None and step_fn is None:
+            raise ValueError("Trainer needs a loss_fn, or a step_fn that computes the loss")
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.metrics = dict(metrics or {})
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = list(callbacks)
+        self.log_path = Path(log_path) if log_path is not None else None
+        self.progress = progress
+        self.step_fn = step_fn
+        self.history: dict[str, list[float]] = {}
+        self.epoch = 0  # completed epochs
+        self.global_step = 0
+        self._batch_in_epoch = 0
+        self._epoch_order: np.ndarray | None = None
+        self._epoch_sums: dict[str, float] = {}
+        self._epoch_count = 0
+
+    # ----------------------------------------------------------------- one step
+    def _compute(self, batch: Any) -> tuple[Tensor, Any, Any]:
+        if self.step_fn is not None:
+            return self.step_fn(self.model, batch)
+        assert self.loss_fn is not None
+        return _default_step(self.model, self.loss_fn, batch)
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """Forward, backward, clip, optimizer (and per-step scheduler) step on one batch."""
+        self.optimizer.zero_grad()
+        loss, out, y = self._compute(batch)
+        if loss.data.size != 1:
+            raise ValueError(f"the loss must be a scalar, got shape {loss.shape}")
+        loss.backward()
+        logs = {"loss": float(loss.item())}
+        if self.clip_grad_norm is not None:
+            logs["grad_norm"] = clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        for name, fn in self.metrics.items():
+            logs[name] = float(fn(out, y))
+        logs["batch_size"] = _batch_size(y)
+        return logs
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, loader: Iterable[Any], prefix: str = "") -> dict[str, float]:
+        """Mean loss and metrics over ``loader`` in eval mode without gradients."""
+        was_training = getattr(self.model, "training", True)
+        self.model.eval()
+        sums: dict[str, float] = {}
+        count = 0
+        try:
+            with grad_mode.no_grad():
+                for batch in loader:
+                    loss, out, y = self._compute(batch)
+                    n = _batch_size(y)
+                    count += n
+                    sums["loss"] = sums.get("loss", 0.0) + float(loss.item()) * n
+                    for name, fn in self.metrics.items():
+                        sums[name] = sums.get(name, 0.0) + float(fn(out, y)) * n
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError("evaluate() got an empty loader")
+        return {prefix + k: v / count for k, v in sums.items()}
+
+    # ----------------------------------------------------------------- fitting
+    def _batches(self, loader: Any) -> Iterator[Any]:
+        """This epoch's batches, starting where an interrupted epoch stopped."""
+        if hasattr(loader, "epoch_order") and hasattr(loader, "iter_batches"):
+            if self._epoch_order is None:
+                self._epoch_order = loader.epoch_order()
+            yield from loader.iter_batches(self._epoch_order, start=self._batch_in_epoch)
+            return
+        for i, batch in enumerate(loader):
+            if i >= self._batch_in_epoch:
+                yield batch
+
+    def fit(
+        self,
+        train_loader: Any,
+        epochs: int,
+        val_loader: Any = None,
+        *,
+        checkpoint_path: str | Path | None = None,
+        resume: bool = False,
+    ) -> dict[str, list[float]]:
+        """Train until ``epochs`` epochs are complete (counting epochs of a resumed run).
+
+        Args:
+            train_loader: iterable of batches (a ``DataLoader`` gives exact resumption).
+            epochs: total number of epochs.
+            val_loader: evaluated after every epoch (``val_loss`` and ``val_<metric>``).
+            checkpoint_path: where to save after every epoch and on Ctrl-C.
+            resume: continue from ``checkpoint_path`` if it exists.
+
+        Returns:
+            The history: one list per logged quantity, one entry per epoch.
+        """
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        ckpt = Path(checkpoint_path) if checkpoint_path is not None else None
+        if resume:
+            if ckpt is None:
+                raise ValueError("resume=True needs a checkpoint_path")
+            if ckpt.exists():
+                self.load_checkpoint(ckpt, train_loader)
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        stop = False
+        try:
+            with _InterruptFlag() as interrupt:
+                while self.epoch < epochs and not stop:
+                    stop = self._run_epoch(train_loader, val_loader, epochs, interrupt, ckpt)
+        finally:
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        return self.history
+
+    def _run_epoch(
+        self,
+        loader: Any,
+        val_loader: Any,
+        epochs: int,
+        interrupt: _InterruptFlag,
+        ckpt: Path | None,
+    ) -> bool:
+        self.model.train()
+        total = len(loader) if hasattr(loader, "__len__") else None
+        bar = self._bar(total, f"epoch {self.epoch + 1}/{epochs}")
+        if bar is not None and self._batch_in_epoch:
+            bar.update(self._batch_in_epoch)
+        start = time.perf_counter()
+        try:
+            for batch in self._batches(loader):
+                logs = self.train_step(batch)
+                n = logs.pop("batch_size")
+                self._epoch_count += int(n)
+                for k, v in logs.items():
+                    self._epoch_sums[k] = self._epoch_sums.get(k, 0.0) + v * n
+                self.global_step += 1
+                self._batch_in_epoch += 1
+                self._log(
+                    {"event": "step", "epoch": self.epoch + 1, "step": self.global_step, **logs}
+                )
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, self.global_step, logs)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+                if interrupt.set:
+                    path = self.save_checkpoint(ckpt, loader) if ckpt is not None else None
+                    raise TrainingInterrupted(path)
+        finally:
+            if bar is not None:
+                bar.close()
+        if self._epoch_count == 0:
+            raise ValueError("the training loader produced no batches")
+        epoch_logs = {k: v / self._epoch_count for k, v in self._epoch_sums.items()}
+        if val_loader is not None:
+            epoch_logs.update(self.evaluate(val_loader, prefix="val_"))
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            self.scheduler.step()
+        epoch_logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        epoch_logs["time"] = time.perf_counter() - start
+        self.epoch += 1
+        self._batch_in_epoch, self._epoch_order = 0, None
+        self._epoch_sums, self._epoch_count = {}, 0
+        for k, v in epoch_logs.items():
+            self.history.setdefault(k, []).append(float(v))
+        self._log({"event": "epoch", "epoch": self.epoch, **epoch_logs})
+        stop = any(bool(cb.on_epoch_end(self, self.epoch, epoch_logs)) for cb in self.callbacks)
+        if ckpt is not None:
+            self.save_checkpoint(ckpt, loader)
+        return stop
+
+    def _bar(self, total: int | None, desc: str) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.log_path is None:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a") as f:
+            f.write(json.dumps(record, allow_nan=True) + "\n")
+
+    # ----------------------------------------------------------------- checkpoints
+    def _generators(self, loader: Any) -> dict[str, np.random.Generator]:
+        gens = {"glassnet": default_generator()}
+        rng = getattr(loader, "rng", None)
+        if isinstance(rng, np.random.Generator) and rng is not gens["glassnet"]:
+            gens["loader"] = rng
+        return gens
+
+    def state_dict(self, loader: Any = None) -> dict[str, Any]:
+        """Everything needed to continue training exactly."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "rng": {k: rng_state(g) for k, g in self._generators(loader).items()},
+            "progress": {
+                "epoch": self.epoch,
+                "global_step": self.global_step,
+                "batch_in_epoch": self._batch_in_epoch,
+                "epoch_order": self._epoch_order,
+                "epoch_sums": dict(self._epoch_sums),
+                "epoch_count": self._epoch_count,
+            },
+            "history": {k: list(v) for k, v in self.history.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any], loader: Any = None) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        for cb, s in zip(self.callbacks, state.get("callbacks", [])):
+            cb.load_state_dict(s)
+        gens = self._generators(loader)
+        for k, s in state.get("rng", {}).items():
+            if k in gens:
+                set_rng_state(gens[k], s)
+        p = state["progress"]
+        self.epoch, self.global_step = int(p["epoch"]), int(p["global_step"])
+        self._batch_in_epoch = int(p["batch_in_epoch"])
+        self._epoch_order = p.get("epoch_order")
+        self._epoch_sums = dict(p.get("epoch_sums", {}))
+        self._epoch_count = int(p.get("epoch_count", 0))
+        self.history = {k: list(v) for k, v in state.get("history", {}).items()}
+
+    def save_checkpoint(
+        self, path: str | Path, loader: Any = None, config: dict[str, Any] | None = None
+    ) -> Path:
+        """Save the full training state to ``path`` (atomic) plus a JSON summary beside it."""
+        state = self.state_dict(loader)
+        if config is not None:
+            state["config"] = config
+        last = {k: v[-1] for k, v in self.history.items() if v}
+        summary = {
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "batch_in_epoch": self._batch_in_epoch,
+            "last_epoch_logs": {k: (v if math.isfinite(v) else str(v)) for k, v in last.items()},
+        }
+        return save_state(path, state, summary)
+
+    def load_checkpoint(self, path: str | Path, loader: Any = None) -> dict[str, Any]:
+        """Restore the training state saved by ``save_checkpoint``; returns the raw state."""
+        state = load_state(path)
+        self.load_state_dict(state, loader)
+        return state
