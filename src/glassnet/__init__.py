@@ -37,7 +37,7 @@ from ._factory import (
     zeros_like,
 )
 from ._random import default_generator, manual_seed
-from . import data, nn
+from . import data, nn, optim
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
@@ -127,6 +127,7 @@ __all__ = [
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "permute",
     "pow",
     "rand",
