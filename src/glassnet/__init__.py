@@ -37,7 +37,10 @@ from ._factory import (
     zeros_like,
 )
 from ._random import default_generator, manual_seed
-from . import data, nn, optim
+from . import nn
+from . import optim
+from . import data
+from . import signal
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
@@ -138,6 +141,7 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "sigmoid",
+    "signal",
     "softmax",
     "split",
     "sqrt",

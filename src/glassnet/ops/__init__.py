@@ -4,6 +4,17 @@ This is the only place with forward/backward mathematics. ``nn`` layers call the
 forms; nothing here knows about ``nn``.
 """
 
-from . import activation, dropout, elementwise, embedding, linalg, loss, reduce, shape
+from . import activation, dropout, elementwise, embedding, linalg, loss, norm, pool, reduce, shape
 
-__all__ = ["activation", "dropout", "elementwise", "embedding", "linalg", "loss", "reduce", "shape"]
+__all__ = [
+    "activation",
+    "dropout",
+    "elementwise",
+    "embedding",
+    "linalg",
+    "loss",
+    "norm",
+    "pool",
+    "reduce",
+    "shape",
+]

@@ -1,0 +1,752 @@
+"""Pooling: max, average and adaptive (max/average) pooling over 1, 2 or 3 spatial dimensions.
+
+One N-d core per kind serves the 1-, 2- and 3-d functional forms. Every loop runs over kernel
+taps (or adaptive-bin offsets), each step touching all output positions at once through a strided
+view, never over pixels.
+
+PyTorch conventions matched exactly:
+
+* output size ``O = floor((I + 2p - d(k - 1) - 1 + (s - 1 if ceil_mode)) / s) + 1``; with
+  ``ceil_mode`` the last window must start inside the input or the left padding, else ``O -= 1``;
+* ``padding <= kernel_size // 2``, stride defaults to ``kernel_size``;
+* max pooling pads with ``-inf`` (padding never wins); ties go to the **first** maximum in the
+  window's row-major scan order, which receives the whole gradient; a NaN in a window wins (the
+  last NaN in scan order, as PyTorch's ``val > max || isnan(val)``); a window whose in-bounds
+  values are all ``-inf`` reports its first in-bounds position; ``return_indices`` gives the flat
+  index ``h * W + w`` (``l``, ``(d * H + h) * W + w``) inside each ``(n, c)`` plane;
+* average pooling divides by ``divisor_override`` if given, else by the number of window elements
+  inside the input (``count_include_pad=False``) or inside input plus padding
+  (``count_include_pad=True``; window parts that overhang the right padding because of
+  ``ceil_mode`` are not counted);
+* adaptive pooling: output bin ``i`` of an axis spans ``[floor(i I / O), ceil((i + 1) I / O))``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import check_floating, shape_str
+
+_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+# ---------------------------------------------------------------------------- shared helpers
+def pool_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
+    """PyTorch's pooling output length along one axis (including the ceil_mode rule).
+
+    >>> [pool_output_size(5, 2, 2, 0, 1, ceil_mode=c) for c in (False, True)]
+    [2, 3]
+    """
+    span = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = span // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window would start inside the right padding
+    return out
+
+
+Tap = tuple[int, tuple[slice, ...], tuple[slice, ...]]
+
+
+def _taps(
+    spatial: tuple[int, ...],
+    out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> list[Tap]:
+    """For each kernel tap (row-major id ``t``): the outputs it reaches and the inputs they read.
+
+    Tap ``t`` of output ``o`` reads input ``i = o s - p + t d`` along each axis. Instead of
+    materialising a padded copy, each tap is restricted to the outputs whose ``i`` lies inside
+    the input, ``o in [ceil((p - t d) / s), floor((n - 1 + p - t d) / s)]``; padding positions
+    are simply never read. Within one tap, distinct outputs read distinct inputs, so a strided
+    slice of the input pairs with a contiguous block of the output. Taps that reach no output
+    (possible only in the padding) are left out.
+    """
+    lead = (slice(None), slice(None))
+    taps: list[Tap] = []
+    for t, offs in enumerate(itertools.product(*(range(k) for k in kernel))):
+        out_sl, in_sl = [], []
+        for n, o, j, s, p, d in zip(spatial, out, offs, stride, padding, dilation):
+            shift = j * d - p  # input index read by output 0
+            lo = max(0, -(shift // s) if shift < 0 else 0)  # first o with o s + shift >= 0
+            hi = min(o, (n - 1 - shift) // s + 1)  # one past the last o with o s + shift < n
+            if lo >= hi:
+                break
+            out_sl.append(slice(lo, hi))
+            start = lo * s + shift
+            in_sl.append(slice(start, start + (hi - lo - 1) * s + 1, s))
+        else:
+            taps.append((t, lead + tuple(out_sl), lead + tuple(in_sl)))
+    return taps
+
+
+def _disjoint(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> bool:
+    """Windows never overlap when the stride covers the dilated kernel extent on every axis."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def _small_int(n: int) -> type:
+    return np.uint8 if n <= 255 else np.int16 if n <= 32767 else np.int32
+
+
+# ---------------------------------------------------------------------------- max pooling
+class MaxPool(Function):
+    """y[n, c, o] = max over the window of o (padding is -inf); the gradient goes to the argmax.
+
+    The forward is a running ``np.maximum`` over the kernel taps. When a gradient or the indices
+    are needed, the winning tap of each window is the first tap whose value equals the maximum
+    (the first maximum in scan order, as PyTorch's strict ``>``); windows whose maximum is NaN or
+    -inf take an exact replay of PyTorch's scan instead (NaN wins; an all -inf window reports its
+    first in-bounds position). Backward sends ``dy`` to the winning tap, one tap at a time.
+
+    Shapes:
+        x: (N, C, *S)   y, indices: (N, C, *O)
+        O_i = floor((S_i + 2 p_i - d_i (k_i - 1) - 1 [+ s_i - 1 with ceil_mode]) / s_i) + 1
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        *,
+        kernel_size: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        out_size: tuple[int, ...],
+        return_indices: bool,
+    ) -> Any:
+        spatial = x.shape[2:]
+        taps = _taps(spatial, out_size, kernel_size, stride, padding, dilation)
+        y = np.full(x.shape[:2] + out_size, -np.inf, x.dtype)  # (N, C, *O); padding is -inf
+        for _, o_sl, i_sl in taps:
+            np.maximum(y[o_sl], x[i_sl], out=y[o_sl])  # NaN propagates, as PyTorch
+        if not (return_indices or self.needs_input_grad[0]):
+            return y
+
+        # Per axis, the first tap of each window that lands inside the input (where PyTorch
+        # starts its scan).
+        first = []
+        for o, s, p, d in zip(out_size, stride, padding, dilation):
+            start = np.arange(o) * s - p  # (O,) window start in input coordinates
+            first.append(np.maximum(-(start // d), 0))  # (O,) ceil(-start / d), at least 0
+        arg: np.ndarray = np.zeros(
+            y.shape, _small_int(int(np.prod(kernel_size)))
+        )  # (N, C, *O) winning tap
+        if np.isnan(y).any() or np.isneginf(y).any():
+            self._scan(x, taps, y, arg, first, kernel_size)
+        else:
+            done = np.zeros(y.shape, bool)
+            for t, o_sl, i_sl in taps:
+                hit = x[i_sl] == y[o_sl]
+                hit &= ~done[o_sl]  # equal to the max and no earlier tap won
+                done[o_sl] |= hit
+                if t:
+                    arg[o_sl] += hit * arg.dtype.type(t)
+        self.arg, self.taps, self.in_shape = arg, taps, x.shape
+        self.disjoint = _disjoint(kernel_size, stride, dilation)
+        if not return_indices:
+            return y
+        return y, self._flat_indices(arg, first, kernel_size, stride, padding, dilation, spatial)
+
+    @staticmethod
+    def _scan(
+        x: np.ndarray,
+        taps: list[Tap],
+        y: np.ndarray,
+        arg: np.ndarray,
+        first: list[np.ndarray],
+        kernel: tuple[int, ...],
+    ) -> None:
+        """Replay PyTorch's scan ``if (val > max || isnan(val))`` from the first in-bounds tap."""
+        grids = np.meshgrid(*[np.minimum(f, k - 1) for f, k in zip(first, kernel)], indexing="ij")
+        arg[...] = np.ravel_multi_index(grids, kernel)
+        y.fill(-np.inf)
+        for t, o_sl, i_sl in taps:
+            win = x[i_sl]  # tap t of the windows it reaches
+            best = y[o_sl]
+            mask = (win > best) | np.isnan(win)
+            np.copyto(best, win, where=mask)
+            np.copyto(arg[o_sl], t, where=mask, casting="unsafe")
+
+    @staticmethod
+    def _flat_indices(
+        arg: np.ndarray,
+        first: list[np.ndarray],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        spatial: tuple[int, ...],
+    ) -> np.ndarray:
+        """Winning tap -> flat input index inside each (n, c) plane (PyTorch's indices)."""
+        d_sp = len(kernel)
+        taps = np.unravel_index(arg.astype(np.int64), kernel)  # d arrays (N, C, *O)
+        flat = np.zeros(arg.shape, np.int64)
+        for axis in range(d_sp):
+            o = np.arange(arg.shape[2 + axis])
+            bshape = [1] * arg.ndim
+            bshape[2 + axis] = -1
+            start = (o * stride[axis] - padding[axis]).reshape(bshape)
+            coord = start + taps[axis] * dilation[axis]  # (N, C, *O)
+            # a window with no in-bounds tap on this axis keeps PyTorch's first-in-bounds start
+            none_inside = (first[axis] >= kernel[axis]).reshape(bshape)
+            if none_inside.any():
+                coord = np.where(
+                    none_inside, start + first[axis].reshape(bshape) * dilation[axis], coord
+                )
+            flat = flat * spatial[axis] + coord
+        return flat
+
+    def backward(self, dy: np.ndarray, *_: Any) -> np.ndarray:
+        dx = np.zeros(self.in_shape, dy.dtype)  # (N, C, *S)
+        for t, o_sl, i_sl in self.taps:
+            hit = self.arg[o_sl] == t
+            if self.disjoint:  # each input is read by one window at most: assign
+                np.multiply(dy[o_sl], hit, out=dx[i_sl])
+            else:
+                dx[i_sl] += dy[o_sl] * hit
+        return dx
+
+
+# ---------------------------------------------------------------------------- average pooling
+def _avg_divisor(
+    spatial: tuple[int, ...],
+    out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Any:
+    """The divisor per output position, broadcastable to (N, C, *O), as PyTorch computes it."""
+    if divisor_override is not None:
+        return float(divisor_override)
+    div: Any = 1.0
+    for axis, (n, o, k, s, p) in enumerate(zip(spatial, out, kernel, stride, padding)):
+        start = np.arange(o) * s - p  # (O,) window start
+        end = np.minimum(start + k, n + p)  # windows never count beyond the right padding
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        shape = [1] * (len(spatial) - axis)
+        shape[0] = o
+        div = div * (end - start).reshape(shape).astype(np.float64)  # (O_axis, 1, ...)
+    arr = np.asarray(div)
+    return float(arr.flat[0]) if arr.size and np.all(arr == arr.flat[0]) else arr
+
+
+class AvgPool(Function):
+    """y[n, c, o] = sum of the window of o (zero padding) / divisor(o); dx spreads dy / divisor.
+
+    Shapes:
+        x: (N, C, *S)   y: (N, C, *O)   (O as max pooling with dilation 1)
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        *,
+        kernel_size: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        out_size: tuple[int, ...],
+        count_include_pad: bool,
+        divisor_override: int | None,
+    ) -> np.ndarray:
+        spatial = x.shape[2:]
+        ones = (1,) * len(spatial)
+        taps = _taps(spatial, out_size, kernel_size, stride, padding, ones)
+        y = np.zeros(x.shape[:2] + out_size, x.dtype)  # (N, C, *O); padding adds 0
+        for _, o_sl, i_sl in taps:
+            y[o_sl] += x[i_sl]
+        div = _avg_divisor(
+            spatial, out_size, kernel_size, stride, padding, count_include_pad, divisor_override
+        )
+        y /= div if isinstance(div, float) else div.astype(x.dtype)
+        self.taps, self.in_shape, self.div = taps, x.shape, div
+        self.disjoint = _disjoint(kernel_size, stride, ones)
+        return y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        div = self.div if isinstance(self.div, float) else self.div.astype(dy.dtype)
+        g = dy / div  # (N, C, *O)
+        dx = np.zeros(self.in_shape, dy.dtype)  # (N, C, *S)
+        for _, o_sl, i_sl in self.taps:
+            if self.disjoint:
+                dx[i_sl] = g[o_sl]
+            else:
+                dx[i_sl] += g[o_sl]
+        return dx
+
+
+# ---------------------------------------------------------------------------- adaptive pooling
+def adaptive_bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each adaptive bin: ``[floor(i I/O), ceil((i+1) I/O))``.
+
+    >>> adaptive_bins(5, 3)
+    (array([0, 1, 3]), array([2, 4, 5]))
+    """
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _bin_matrix(size: int, out: int, dtype: Any) -> np.ndarray:
+    """A[i, j] = 1 / |bin i| for j in bin i: the averaging map along one axis, (O, I)."""
+    start, end = adaptive_bins(size, out)
+    j = np.arange(size)
+    inside = (j >= start[:, None]) & (j < end[:, None])  # (O, I)
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _along(y: np.ndarray, a: np.ndarray, axis: int) -> np.ndarray:
+    """Apply the (O, I) matrix ``a`` along ``axis`` of ``y``."""
+    return np.moveaxis(np.moveaxis(y, axis, -1) @ a.T, -1, axis)
+
+
+class AdaptiveAvgPool(Function):
+    """y = x averaged over adaptive bins; separable, so one (O_i, I_i) matrix per axis.
+
+    Averaging over a box is a product of 1-d averages, so the op is ``x x_1 A_1 ... x_d A_d``
+    and its adjoint (the backward) applies the transposes ``A_i^T``.
+
+    Shapes:
+        x: (N, C, *S)   y: (N, C, *O)
+    """
+
+    def forward(self, x: np.ndarray, *, out_size: tuple[int, ...]) -> np.ndarray:
+        self.mats = [_bin_matrix(n, o, x.dtype) for n, o in zip(x.shape[2:], out_size)]
+        y = x
+        for axis, a in enumerate(self.mats):
+            y = _along(y, a, 2 + axis)  # axis reduced to O_axis
+        return np.ascontiguousarray(y)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        g = dy
+        for axis, a in reversed(list(enumerate(self.mats))):
+            g = _along(g, a.T, 2 + axis)  # axis expanded back to I_axis
+        return np.ascontiguousarray(g)
+
+
+class AdaptiveMaxPool(Function):
+    """y = max over each adaptive bin, with PyTorch's flat indices; the gradient goes to the argmax.
+
+    The max over a box is taken one axis at a time (last axis first), carrying the flat index of
+    the winner. A strict ``>`` per stage keeps the first row among tied rows and the first column
+    within it, which is the first maximum in row-major scan order, as PyTorch; NaN wins.
+
+    Shapes:
+        x: (N, C, *S)   y, indices: (N, C, *O)
+    """
+
+    def forward(self, x: np.ndarray, *, out_size: tuple[int, ...], return_indices: bool) -> Any:
+        spatial = x.shape[2:]
+        val = x
+        idx = np.arange(int(np.prod(spatial)), dtype=np.int64).reshape((1, 1) + spatial)
+        has_nan = bool(np.isnan(x).any())
+        for axis in reversed(range(len(spatial))):
+            ax = 2 + axis
+            start, end = adaptive_bins(spatial[axis], out_size[axis])
+            best = np.take(val, start, axis=ax)  # (..., O_axis, ...) first element of each bin
+            best_i = np.take(idx, start, axis=ax)
+            width = int((end - start).max()) if out_size[axis] else 0
+            shape = [1] * x.ndim
+            shape[ax] = -1
+            for t in range(1, width):
+                pos = np.minimum(start + t, spatial[axis] - 1)
+                v = np.take(val, pos, axis=ax)
+                take = v > best
+                if has_nan:
+                    take |= np.isnan(v)
+                take &= (start + t < end).reshape(shape)  # bins shorter than ``width``
+                best = np.where(take, v, best)
+                best_i = np.where(take, np.take(idx, pos, axis=ax), best_i)
+            val, idx = best, best_i
+        idx = np.ascontiguousarray(np.broadcast_to(idx, val.shape))  # (N, C, *O)
+        self.idx, self.in_shape = idx, x.shape
+        y = np.ascontiguousarray(val)
+        return (y, idx) if return_indices else y
+
+    def backward(self, dy: np.ndarray, *_: Any) -> np.ndarray:
+        n, c = self.in_shape[:2]
+        plane = int(np.prod(self.in_shape[2:]))
+        base = (np.arange(n * c, dtype=np.int64) * plane).reshape((n, c) + (1,) * (dy.ndim - 2))
+        # bins overlap when I is not a multiple of O, so one input can win several bins: sum
+        dx = np.bincount((base + self.idx).ravel(), weights=dy.ravel(), minlength=n * c * plane)
+        return dx.astype(dy.dtype).reshape(self.in_shape)
+
+
+# ---------------------------------------------------------------------------- argument checks
+def _ntuple(value: Any, d: int, name: str, op: str) -> tuple[int, ...]:
+    vals = tuple(value) if isinstance(value, (tuple, list)) else (value,) * d
+    if len(vals) == 1 and d > 1:
+        vals = vals * d
+    if len(vals) != d or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals
+    ):
+        raise TypeError(f"{op} expected {name} as an int or a tuple of {d} ints, got {value!r}")
+    return tuple(int(v) for v in vals)
+
+
+def _as_input(x: Any, d: int, op: str) -> tuple[Tensor, bool]:
+    """Validate (N, C, *S) or unbatched (C, *S) input; returns the batched tensor and a flag."""
+    if not isinstance(x, Tensor):
+        if isinstance(x, np.ndarray):
+            x = Tensor(x)
+        else:
+            raise TypeError(f"{op} expected a Tensor input, got {type(x).__name__}")
+    check_floating(x, "input", op)
+    if x.ndim not in (d + 1, d + 2):
+        raise ValueError(
+            f"{op} expected input of shape (N, C, {_AXES[d]}) or (C, {_AXES[d]}), "
+            f"got {shape_str(x.shape)}"
+        )
+    unbatched = x.ndim == d + 1
+    if any(n == 0 for n in x.shape[-d - 1 :]):
+        raise ValueError(
+            f"{op} expected non-empty channel and spatial dimensions, got {shape_str(x.shape)}"
+        )
+    return (x.reshape(1, *x.shape) if unbatched else x), unbatched
+
+
+def _window_args(
+    x: Tensor,
+    d: int,
+    op: str,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+) -> tuple[tuple[int, ...], ...]:
+    k = _ntuple(kernel_size, d, "kernel_size", op)
+    s = (
+        k
+        if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+        else _ntuple(stride, d, "stride", op)
+    )
+    p = _ntuple(padding, d, "padding", op)
+    dl = _ntuple(dilation, d, "dilation", op)
+    for name, vals in (("kernel_size", k), ("stride", s), ("dilation", dl)):
+        if any(v <= 0 for v in vals):
+            raise ValueError(f"{op} expected a positive {name}, got {vals if d > 1 else vals[0]}")
+    if any(v < 0 for v in p):
+        raise ValueError(f"{op} expected non-negative padding, got {p if d > 1 else p[0]}")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(
+            f"{op} expected padding at most half the kernel size (padding <= kernel_size // 2), "
+            f"got padding={p if d > 1 else p[0]} with kernel_size={k if d > 1 else k[0]}"
+        )
+    spatial = x.shape[2:]
+    out = tuple(
+        pool_output_size(n, ki, si, pi, di, ceil_mode)
+        for n, ki, si, pi, di in zip(spatial, k, s, p, dl)
+    )
+    if any(o < 1 for o in out):
+        raise ValueError(
+            f"{op}: output size is too small: input {shape_str(spatial)} with kernel_size={k}, "
+            f"stride={s}, padding={p}, dilation={dl} gives {shape_str(out)}; the kernel must fit "
+            "in the padded input"
+        )
+    return k, s, p, dl, out
+
+
+def _finish(out: Any, unbatched: bool) -> Any:
+    if not unbatched:
+        return out
+    if isinstance(out, tuple):
+        return tuple(o.reshape(*o.shape[1:]) for o in out)
+    return out.reshape(*out.shape[1:])
+
+
+def _max_pool(
+    x: Any,
+    d: int,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Any:
+    op = f"max_pool{d}d"
+    xb, unbatched = _as_input(x, d, op)
+    k, s, p, dl, out = _window_args(xb, d, op, kernel_size, stride, padding, dilation, ceil_mode)
+    y = MaxPool.apply(
+        xb,
+        kernel_size=k,
+        stride=s,
+        padding=p,
+        dilation=dl,
+        out_size=out,
+        return_indices=bool(return_indices),
+    )
+    return _finish(y, unbatched)
+
+
+def _avg_pool(
+    x: Any,
+    d: int,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
+    op = f"avg_pool{d}d"
+    xb, unbatched = _as_input(x, d, op)
+    k, s, p, _, out = _window_args(xb, d, op, kernel_size, stride, padding, 1, ceil_mode)
+    if d == 3 and any(n < ki for n, ki in zip(xb.shape[2:], k)):
+        # PyTorch's avg_pool3d (only) rejects an input smaller than the kernel before padding
+        raise ValueError(
+            f"{op} expected an input at least as large as the kernel before padding, got input "
+            f"{shape_str(xb.shape[2:])} and kernel_size {k}"
+        )
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool)
+        or not isinstance(divisor_override, (int, np.integer))
+        or divisor_override == 0
+    ):
+        raise ValueError(
+            f"{op} expected divisor_override to be a non-zero int, got {divisor_override!r}"
+        )
+    y = AvgPool.apply(
+        xb,
+        kernel_size=k,
+        stride=s,
+        padding=p,
+        out_size=out,
+        count_include_pad=bool(count_include_pad),
+        divisor_override=None if divisor_override is None else int(divisor_override),
+    )
+    return _finish(y, unbatched)
+
+
+def _adaptive_size(x: Tensor, d: int, output_size: Any, op: str) -> tuple[int, ...]:
+    vals = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * d
+    if len(vals) != d or not all(
+        v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) for v in vals
+    ):
+        raise TypeError(
+            f"{op} expected output_size as an int or a tuple of {d} ints (None keeps a size), "
+            f"got {output_size!r}"
+        )
+    out = tuple(int(n) if v is None else int(v) for v, n in zip(vals, x.shape[2:]))
+    if any(o < 0 for o in out):
+        raise ValueError(f"{op} expected non-negative output_size, got {output_size!r}")
+    return out
+
+
+def _adaptive_pool(x: Any, d: int, output_size: Any, kind: str, return_indices: bool) -> Any:
+    op = f"adaptive_{kind}_pool{d}d"
+    xb, unbatched = _as_input(x, d, op)
+    out = _adaptive_size(xb, d, output_size, op)
+    if kind == "avg":
+        y = AdaptiveAvgPool.apply(xb, out_size=out)
+    else:
+        y = AdaptiveMaxPool.apply(xb, out_size=out, return_indices=bool(return_indices))
+    return _finish(y, unbatched)
+
+
+# ---------------------------------------------------------------------------- functional forms
+def max_pool1d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """1-d max pooling; see the module docstring for padding, ties, ceil_mode and indices.
+
+    Shapes:
+        input: (N, C, L) or (C, L)   y, indices: (N, C, L_out)
+        L_out = floor((L + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1
+
+    >>> import glassnet
+    >>> max_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0, 0.0]]]), 2)
+    tensor([[[3., 2.]]])
+    """
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """2-d max pooling (``return_indices`` gives flat ``h * W + w`` per (n, c) plane).
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   y, indices: (N, C, H_out, W_out)
+        H_out = floor((H + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1, W_out alike
+
+    >>> import glassnet
+    >>> y, i = max_pool2d(glassnet.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+    >>> y.shape, i.tolist()
+    ((1, 1, 2, 2), [[[[5, 7], [13, 15]]]])
+    """
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """3-d max pooling.
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   y, indices: (N, C, D_out, H_out, W_out)
+    """
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """1-d average pooling (zero padding; divisor rules in the module docstring).
+
+    Shapes:
+        input: (N, C, L) or (C, L)   y: (N, C, L_out),  L_out as max_pool1d with dilation 1
+
+    >>> import glassnet
+    >>> avg_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0]]]), 2)
+    tensor([[[2., 2.]]])
+    """
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """2-d average pooling.
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   y: (N, C, H_out, W_out)
+    """
+    return _avg_pool(
+        input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def avg_pool3d(
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """3-d average pooling.
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, D_out, H_out, W_out)
+    """
+    return _avg_pool(
+        input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def adaptive_avg_pool1d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
+    """Average over ``output_size`` adaptive bins (bin i: ``[floor(i L/O), ceil((i+1) L/O))``).
+
+    Shapes:
+        input: (N, C, L) or (C, L)   y: (N, C, O)
+
+    >>> import glassnet
+    >>> adaptive_avg_pool1d(glassnet.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2)
+    tensor([[[2., 4.]]])
+    """
+    return _adaptive_pool(input, 1, output_size, "avg", False)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
+    """2-d adaptive average pooling; ``None`` in ``output_size`` keeps that size, 1 is global.
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   y: (N, C, O_H, O_W)
+    """
+    return _adaptive_pool(input, 2, output_size, "avg", False)
+
+
+def adaptive_avg_pool3d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
+    """3-d adaptive average pooling.
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, O_D, O_H, O_W)
+    """
+    return _adaptive_pool(input, 3, output_size, "avg", False)
+
+
+def adaptive_max_pool1d(
+    input: Any,
+    output_size: int | Sequence[int | None],
+    return_indices: bool = False,
+) -> Any:
+    """Max over adaptive bins; ``return_indices`` gives the flat index in each (n, c) plane.
+
+    Shapes:
+        input: (N, C, L) or (C, L)   y, indices: (N, C, O)
+
+    >>> import glassnet
+    >>> adaptive_max_pool1d(glassnet.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
+    tensor([[[5., 4.]]])
+    """
+    return _adaptive_pool(input, 1, output_size, "max", return_indices)
+
+
+def adaptive_max_pool2d(
+    input: Any,
+    output_size: int | Sequence[int | None],
+    return_indices: bool = False,
+) -> Any:
+    """2-d adaptive max pooling.
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   y, indices: (N, C, O_H, O_W)
+    """
+    return _adaptive_pool(input, 2, output_size, "max", return_indices)
+
+
+def adaptive_max_pool3d(
+    input: Any,
+    output_size: int | Sequence[int | None],
+    return_indices: bool = False,
+) -> Any:
+    """3-d adaptive max pooling.
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   y, indices: (N, C, O_D, O_H, O_W)
+    """
+    return _adaptive_pool(input, 3, output_size, "max", return_indices)
