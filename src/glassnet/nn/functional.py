@@ -4,6 +4,16 @@ Each name is defined at the bottom of its op's file in ``glassnet.ops``; this mo
 """
 
 from ..ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_nd,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    conv_transpose_nd,
+)
 from ..ops.dropout import dropout
 from ..ops.embedding import embedding
 from ..ops.linalg import linear
@@ -29,9 +39,24 @@ from ..ops.pool import (
     max_pool2d,
     max_pool3d,
 )
+from ..ops.recurrent import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
 from ..ops.shape import flatten, pad
 
 __all__ = [
+    "gru",
+    "gru_cell",
+    "lstm",
+    "lstm_cell",
+    "rnn",
+    "rnn_cell",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_nd",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "conv_transpose_nd",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",

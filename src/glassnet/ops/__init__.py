@@ -4,10 +4,11 @@ This is the only place with forward/backward mathematics. ``nn`` layers call the
 forms; nothing here knows about ``nn``.
 """
 
-from . import activation, dropout, elementwise, embedding, linalg, loss, norm, pool, reduce, shape
+from . import activation, conv, dropout, elementwise, embedding, linalg, loss, norm, pool, recurrent, reduce, shape
 
 __all__ = [
     "activation",
+    "conv",
     "dropout",
     "elementwise",
     "embedding",
@@ -15,6 +16,7 @@ __all__ = [
     "loss",
     "norm",
     "pool",
+    "recurrent",
     "reduce",
     "shape",
 ]

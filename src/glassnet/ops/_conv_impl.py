@@ -1,0 +1,374 @@
+"""The array-level engine behind every convolution: packed layouts and three GEMM-based kernels.
+
+A convolution (PyTorch's cross-correlation) of a zero-padded input ``xp`` with a kernel ``w``,
+
+    y[n, f, o] = sum_{c, k} w[f, c, k] * xp[n, c, o * s + k * d]      (o, k, s, d: multi-indices)
+
+is computed here without gathering patches pixel by pixel. The idea, for one spatial axis:
+
+* **Phases.** Split the padded axis by stride: phase ``r`` holds the positions ``j * s + r``.
+  Tap ``k`` reads position ``o * s + k * d = (o + q) * s + r`` with ``r = (k d) % s`` and
+  ``q = (k d) // s``: inside phase ``r`` it is a *shift* by ``q``. With stride 1 there is one
+  phase, the padded input itself.
+* **Flattening.** Lay every phase out channel-major, ``(C, N * P)`` with all samples and all
+  spatial axes flattened (P = product of the phase shape). A shift by ``q`` along each axis is
+  then a shift of the flat index by ``off = sum_i q_i * pstride_i``, so for tap ``k`` the whole
+  batch of inputs is the contiguous slice ``ph[:, r, off : off + L]``, a plain (C, L) matrix.
+  Output position ``o`` of sample ``n`` sits at flat index ``n * P + sum_i o_i * pstride_i``; the
+  flat slots with some ``o_i >= O_i`` are computed and thrown away. To keep them few, a row is
+  only as long as its data (or outputs) need: a read past its end lands in the next row's
+  leading zeros, so neighbouring rows and samples share their zero padding.
+
+So the convolution is one GEMM per kernel tap on shifted views, summed over taps,
+
+    Y (F, L) = sum_k W_k (F, C) @ ph[:, r_k, off_k : off_k + L],
+
+which we compute by stacking the shifted views (im2col, but every copy a contiguous run) and
+doing one GEMM with inner dimension K*C:
+
+    Y (F, L) = W (F, K*C) @ cols (K*C, L),     cols[(k, c), j] = ph[c, r_k, off_k + j].
+
+The columns are processed in blocks of a few MB, so each block of ``cols`` is written and read
+while it is still in cache and never exists whole.
+
+The two gradients are the adjoints of the same linear maps:
+
+    dW = dY (F, L) @ cols^T (L, K*C)                                 (weight gradient)
+    dph[:, r_k, off_k : off_k + L] += (W^T (K*C, F) @ dY (F, L))[k]  (input gradient)
+
+where ``dY`` is the upstream gradient packed into the same flat layout with zeros in the thrown-
+away slots, so they contribute nothing. The input gradient is therefore a sum of shifted slices
+(no scatter with repeated indices, no ``np.add.at``). With stride 1 it is also a correlation in
+its own right, of ``dy`` padded by ``d (K - 1) - pad`` with the flipped kernel
+(``flip_kernel``), which runs through the forward kernel; ``ConvPlan.flips`` picks the cheaper
+route. Groups add a leading batch axis G to every matrix. The transposed convolution reuses the
+same kernels with the roles of input and output exchanged (``glassnet.ops.conv``).
+
+Tried and dropped: Winograd F(2x2, 3x3). In NumPy its 16 small GEMMs (inner dimension C) ran
+at half the BLAS efficiency of the K*C-deep GEMM here, and the stride-2 tile gathers and
+single-threaded transforms ate the 2.25x saving in multiplies (measured 10-50% slower).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# The im2col matrix is built and consumed block by block, each block at least this many bytes, so
+# that the copies land in cache and the GEMM reads them from there (measured single-threaded:
+# 1.3-2x faster than one big im2col matrix, and no memory beyond one block). At most
+# _MAX_BLOCKS blocks per call: every GEMM call synchronises the BLAS threads, which costs
+# dearly when another process competes for the cores.
+_BLOCK_BYTES = 2**20
+_MAX_BLOCKS = 16
+_MIN_BLOCK = 128
+
+
+class ConvPlan:
+    """Geometry of one N-d convolution and the maps between NCHW arrays and the packed layout.
+
+    Args:
+        in_size: spatial size of the (unpadded) input, ``(D_1, ..., D_n)``.
+        kernel: kernel size ``(K_1, ..., K_n)``.
+        stride, dilation: per-axis stride and dilation.
+        pad_lo, pad_hi: zero padding before and after each axis.
+        out_size: the output positions that exist, at most the convolution's own output size
+            (defaults to it). The transposed convolution uses fewer when its ``output_padding``
+            adds positions that no output of the forward convolution reads.
+
+    Shapes:
+        packed input ``ph``: (C, R, N * P + tail), R = phases used, P = prod(phase shape)
+        packed output ``Y``/``dY``: (F, N * P)
+        ``O_i = floor((D_i + pad_lo_i + pad_hi_i - d_i (K_i - 1) - 1) / s_i) + 1``
+    """
+
+    def __init__(
+        self,
+        in_size: Sequence[int],
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        dilation: Sequence[int],
+        pad_lo: Sequence[int],
+        pad_hi: Sequence[int],
+        out_size: Sequence[int] | None = None,
+    ) -> None:
+        nd = len(in_size)
+        self.in_size = tuple(int(v) for v in in_size)
+        self.kernel = tuple(int(v) for v in kernel)
+        self.stride = tuple(int(v) for v in stride)
+        self.dilation = tuple(int(v) for v in dilation)
+        self.pad_lo = tuple(int(v) for v in pad_lo)
+        span = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel)]  # dilated extent
+        padded = [n + lo + hi for n, lo, hi in zip(self.in_size, self.pad_lo, pad_hi)]
+        self.full_out = tuple((p - e) // s + 1 for p, e, s in zip(padded, span, self.stride))
+        assert all(o >= 1 for o in self.full_out), "kernel larger than the padded input"
+        self.out_size = self.full_out if out_size is None else tuple(int(v) for v in out_size)
+        assert all(0 <= o <= f for o, f in zip(self.out_size, self.full_out))
+        # only padded positions up to the last one a kernel tap reads are ever touched
+        used = [(o - 1) * s + e for o, s, e in zip(self.full_out, self.stride, span)]
+        # residues of the taps along each axis; the phases used are their product set
+        axis_res = [
+            sorted({(k * d) % s for k in range(kk)})
+            for kk, d, s in zip(self.kernel, self.dilation, self.stride)
+        ]
+        # per axis and residue r: phase positions [j0, j1) hold input that some tap reads
+        bounds = [
+            {
+                r: (max(0, -(-(lo - r) // s)), min(-(-(u - r) // s), -(-(lo + n - r) // s)))
+                for r in res
+            }
+            for res, s, lo, n, u in zip(axis_res, self.stride, self.pad_lo, self.in_size, used)
+        ]
+        # Phase grid size per axis: room for the data and the outputs, and no more. A read that
+        # runs past the end of a row lands in the next row's leading zeros, so neighbouring rows
+        # (and samples) share their zero padding: fewer wasted output slots.
+        shape = []
+        for i in range(nd):
+            size = max([self.full_out[i]] + [j1 for _, j1 in bounds[i].values()])
+            for tap in range(self.kernel[i]):
+                q, rk = divmod(tap * self.dilation[i], self.stride[i])
+                j0, j1 = bounds[i][rk]
+                if j1 > j0:  # reads must wrap no further than the next row's zeros
+                    size = max(size, self.full_out[i] + q - j0)
+            shape.append(size)
+        self.phase_shape = tuple(shape)
+        self.P = math.prod(self.phase_shape)
+        pstride = [math.prod(self.phase_shape[i + 1 :]) for i in range(nd)]
+
+        self.residues = list(itertools.product(*axis_res))
+        index = {r: i for i, r in enumerate(self.residues)}
+        self.taps: list[tuple[int, int]] = []  # (phase, flat offset) per tap, C order
+        for k in itertools.product(*(range(kk) for kk in self.kernel)):
+            kd = [ki * d for ki, d in zip(k, self.dilation)]
+            r = tuple(v % s for v, s in zip(kd, self.stride))
+            off = sum((v // s) * ps for v, s, ps in zip(kd, self.stride, pstride))
+            self.taps.append((index[r], off))
+        self.max_off = max(off for _, off in self.taps)
+        # flat index of the last output within a sample; the packed input gets `tail` extra
+        # zeros so that the last sample's reads stay inside the array
+        self.last_out = sum((o - 1) * ps for o, ps in zip(self.out_size, pstride))
+        last_full = sum((o - 1) * ps for o, ps in zip(self.full_out, pstride))
+        self.tail = max(0, last_full + self.max_off + 1 - self.P)
+
+        # per phase: where real input sits in the (C, R, N, *P) grid, and where it comes from in
+        # the (C, N, *D) input
+        self.copies: list[tuple[tuple[Any, ...], tuple[slice, ...]]] = []
+        stored = [sum(max(0, j1 - j0) for j0, j1 in b.values()) for b in bounds]
+        covered = stored == list(self.in_size)
+        for ri, r in enumerate(self.residues):
+            dst, src = [], []
+            for i in range(nd):
+                s, lo = self.stride[i], self.pad_lo[i]
+                j0, j1 = bounds[i][r[i]]
+                if j1 <= j0:
+                    break
+                start = j0 * s + r[i] - lo
+                dst.append(slice(j0, j1))
+                src.append(slice(start, start + (j1 - j0 - 1) * s + 1, s))
+            else:
+                whole = (slice(None),)
+                self.copies.append((whole + (ri,) + whole + tuple(dst), whole * 2 + tuple(src)))
+        # every input position lies in some phase: the input gradient needs no zero fill
+        self.covers_input = covered
+        self._outputs = (slice(None),) * 2 + tuple(slice(0, o) for o in self.out_size)
+
+        # With stride 1 the input gradient is itself a correlation: of the upstream gradient,
+        # padded by d (K - 1) - pad, with the flipped kernel (channels swapped). Same kernel as
+        # the forward pass, so it runs as fast (no scatter-add, long GEMM inner dimension).
+        flip_lo = [d * (k - 1) - lo for d, k, lo in zip(self.dilation, self.kernel, self.pad_lo)]
+        flip_hi = [
+            n - o + lo for n, o, lo in zip(self.in_size, self.out_size, self.pad_lo)
+        ]  # so that the correlation returns exactly D positions
+        self._flip_pads = (flip_lo, flip_hi)
+        self._flippable = all(s == 1 for s in self.stride) and min(flip_lo + flip_hi) >= 0
+        self._flip_plan: ConvPlan | None = None
+
+    @property
+    def flip_plan(self) -> ConvPlan | None:
+        """The plan of the stride-1 input-gradient correlation (None when stride > 1)."""
+        if self._flippable and self._flip_plan is None:
+            lo, hi = self._flip_pads
+            self._flip_plan = ConvPlan(
+                self.out_size, self.kernel, self.stride, self.dilation, lo, hi
+            )
+            assert self._flip_plan.out_size == self.in_size
+        return self._flip_plan
+
+    # ----------------------------------------------------------------------- layouts
+    def n_cols(self, n: int) -> int:
+        """L: flat output slots computed for a batch of n (up to the last sample's last output)."""
+        return (n - 1) * self.P + self.last_out + 1
+
+    def pack_input(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, *D) -> zero-padded, phase-split, channel-major (C, R, N * P + tail)."""
+        n, c = x.shape[:2]
+        r = len(self.residues)
+        flat = np.zeros((c, r, n * self.P + self.tail), x.dtype)
+        ph = flat[:, :, : n * self.P].reshape(c, r, n, *self.phase_shape)
+        xt = x.swapaxes(0, 1)  # (C, N, *D) view
+        for dst, src in self.copies:
+            ph[dst] = xt[src]
+        return flat
+
+    def unpack_input(self, dph: np.ndarray, n: int) -> np.ndarray:
+        """Adjoint of ``pack_input`` restricted to the input: (C, R, N * P + tail) -> (N, C, *D)."""
+        c = dph.shape[0]
+        alloc = np.empty if self.covers_input else np.zeros
+        dx = alloc((n, c, *self.in_size), dph.dtype)
+        dxt = dx.swapaxes(0, 1)  # (C, N, *D) view
+        grid = dph[:, :, : n * self.P].reshape(c, len(self.residues), n, *self.phase_shape)
+        for dst, src in self.copies:
+            dxt[src] = grid[dst]
+        return dx
+
+    def pack_output(self, y: np.ndarray) -> np.ndarray:
+        """(N, F, *O) -> (F, N * P) with zeros in the slots that are not outputs."""
+        n, f = y.shape[:2]
+        flat = np.zeros((f, n, *self.phase_shape), y.dtype)
+        flat[self._outputs] = y.swapaxes(0, 1)
+        return flat.reshape(f, n * self.P)
+
+    def unpack_output(self, flat: np.ndarray, n: int, bias: np.ndarray | None) -> np.ndarray:
+        """(F, N * P) -> (N, F, *O), adding ``bias`` (F,) on the way."""
+        f = flat.shape[0]
+        grid = flat.reshape(f, n, *self.phase_shape)
+        src = grid[self._outputs]
+        y = np.empty((n, f, *self.out_size), flat.dtype)
+        if bias is None:
+            np.copyto(y.swapaxes(0, 1), src)
+        else:
+            np.add(src, bias.reshape((f,) + (1,) * (src.ndim - 1)), out=y.swapaxes(0, 1))
+        return y
+
+    # ----------------------------------------------------------------------- kernels
+    def _blocks(self, length: int, rows: int, itemsize: int) -> list[tuple[int, int]]:
+        """Split the L flat columns into blocks whose (rows, block) im2col slab fits in cache."""
+        width = max(_MIN_BLOCK, _BLOCK_BYTES // max(rows * itemsize, 1), -(-length // _MAX_BLOCKS))
+        return [(a, min(a + width, length)) for a in range(0, length, width)]
+
+    def _gather(self, ph4: np.ndarray, a: int, b: int, buf: np.ndarray) -> np.ndarray:
+        """im2col of flat columns [a, b): (G, Cg, R, NP) -> (G, K * Cg, b - a), row (k, c).
+
+        Each tap is one shifted slice of the packed input, so every copy is a run of
+        contiguous memory.
+        """
+        g, cg = ph4.shape[:2]
+        k = len(self.taps)
+        if k == 1:  # a 1x1 kernel (any stride): the slice itself is the matrix
+            r, off = self.taps[0]
+            return ph4[:, :, r, off + a : off + b]
+        cols = buf[: g * k * cg * (b - a)].reshape(g, k, cg, b - a)
+        for t, (r, off) in enumerate(self.taps):
+            cols[:, t] = ph4[:, :, r, off + a : off + b]
+        return cols.reshape(g, k * cg, b - a)
+
+    def correlate(self, ph: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+        """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
+
+        Y[:, block] = W (F, K*C) @ cols[:, block] for cache-sized blocks of the flat columns.
+        """
+        f, cg = w.shape[:2]
+        g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
+        n = (ph.shape[-1] - self.tail) // self.P
+        ph4 = ph.reshape(g, cg, r, ph.shape[-1])
+        wmat = w.reshape(g, fg, cg, k).transpose(0, 1, 3, 2).reshape(g, fg, k * cg)  # (k, c)
+        y = np.empty((g, fg, n * self.P), ph.dtype)  # slots past the last output stay unset
+        blocks = self._blocks(self.n_cols(n), g * k * cg, ph.itemsize)
+        buf = np.empty(g * k * cg * (blocks[0][1] - blocks[0][0]), ph.dtype)
+        for a, b in blocks:
+            np.matmul(wmat, self._gather(ph4, a, b, buf), out=y[:, :, a:b])  # (G, Fg, B)
+        return y.reshape(f, n * self.P)
+
+    def correlate_backward(
+        self,
+        ph: np.ndarray | None,
+        dy: np.ndarray,
+        w: np.ndarray,
+        groups: int,
+        need_input: bool = True,
+        need_weight: bool = True,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Both gradients of ``correlate`` in one pass over the column blocks.
+
+        Args:
+            ph: the packed input (C, R, N*P + tail); needed for the weight gradient only.
+            dy: the packed upstream gradient (F, N*P), zero off the output grid.
+            w: the weight (F, C/G, *K).
+
+        Returns:
+            dph: (C, R, N*P + tail), the input gradient in packed form: per block,
+                ``dcols = W^T @ dY[:, block]`` and tap k's rows are added onto its shifted slice.
+            dw: (F, C/G, *K) = sum over blocks of ``dY[:, block] @ cols[:, block]^T``.
+        """
+        f, cg = w.shape[:2]
+        g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
+        n = dy.shape[-1] // self.P
+        dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
+        blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
+        width = blocks[0][1] - blocks[0][0]
+        wmat_t = w.reshape(g, fg, cg, k).transpose(0, 3, 2, 1).reshape(g, k * cg, fg)  # (k, c) rows
+        dph = np.zeros((g, cg, r, n * self.P + self.tail) if need_input else 0, dy.dtype)
+        dcols_buf = np.empty(g * k * cg * width if need_input else 0, dy.dtype)
+        ph4 = ph.reshape(g, cg, r, ph.shape[-1]) if need_weight and ph is not None else dph
+        dw = np.zeros((g, fg, k * cg) if need_weight else 0, dy.dtype)  # column (k, c)
+        part = np.empty_like(dw)
+        cols_buf = np.empty(g * k * cg * width if need_weight else 0, dy.dtype)
+        for a, b in blocks:
+            dy_blk = dy3[:, :, a:b]  # (G, Fg, B), read by both products while in cache
+            if need_weight:
+                np.matmul(dy_blk, self._gather(ph4, a, b, cols_buf).swapaxes(1, 2), out=part)
+                dw += part
+            if need_input:
+                dcols = dcols_buf[: g * k * cg * (b - a)].reshape(g, k * cg, b - a)
+                np.matmul(wmat_t, dy_blk, out=dcols)
+                dcols4 = dcols.reshape(g, k, cg, b - a)
+                for t, (ri, off) in enumerate(self.taps):
+                    dph[:, :, ri, off + a : off + b] += dcols4[:, t]
+        dw_out = None
+        if need_weight:
+            dw = dw.reshape(g, fg, k, cg).transpose(0, 1, 3, 2)  # (G, Fg, Cg, K)
+            dw_out = np.ascontiguousarray(dw).reshape(f, cg, *self.kernel)
+        return (dph.reshape(g * cg, r, -1) if need_input else None), dw_out
+
+    def flips(self, w_shape: Sequence[int], groups: int) -> bool:
+        """Whether ``input_grad`` correlates with the flipped kernel (else accumulates slices).
+
+        The flipped correlation gathers F channels per tap where the slice accumulation adds C
+        channels per tap, and it runs the faster GEMM (inner dimension K*F rather than F):
+        measured faster when F <= C, slower otherwise (a LeNet-like layer, C = 1, F = 6: 5x).
+        """
+        return self.flip_plan is not None and w_shape[0] <= w_shape[1] * groups
+
+    def input_grad(self, dy: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+        """Input gradient, the adjoint of the convolution: (N, F, *O) -> (N, C, *D).
+
+        Stride 1 and F <= C: a correlation of dy with the flipped kernel (``flip_plan``).
+        Otherwise the shifted-slice accumulation of ``correlate_backward``.
+        """
+        n = dy.shape[0]
+        if self.flips(w.shape, groups):
+            fp = self.flip_plan
+            assert fp is not None
+            return fp.unpack_output(
+                fp.correlate(fp.pack_input(dy), flip_kernel(w, groups), groups), n, None
+            )
+        dph, _ = self.correlate_backward(None, self.pack_output(dy), w, groups, need_weight=False)
+        assert dph is not None
+        return self.unpack_input(dph, n)
+
+
+def flip_kernel(w: np.ndarray, groups: int) -> np.ndarray:
+    """(F, C/G, *K) -> (C, F/G, *K): channels swapped within each group, every axis reversed.
+
+    Correlating with this kernel is the adjoint of correlating with ``w`` (stride 1).
+    """
+    f, cg = w.shape[:2]
+    wg = w.reshape(groups, f // groups, cg, *w.shape[2:])  # (G, Fg, Cg, *K)
+    flipped = wg[(slice(None),) * 3 + (slice(None, None, -1),) * (w.ndim - 2)]
+    return np.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+        groups * cg, f // groups, *w.shape[2:]
+    )

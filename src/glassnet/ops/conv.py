@@ -1,0 +1,599 @@
+"""Convolution and transposed convolution in 1, 2, 3 (and any N) spatial dimensions.
+
+As in PyTorch, "convolution" is the cross-correlation
+
+    y[n, f, o] = b[f] + sum_{c in group(f)} sum_k w[f, c, k] * xp[n, c, o * s + k * d]
+
+of the zero-padded input ``xp`` with the kernel (not flipped). Its backward pass is two more
+correlations: the input gradient is the *full* convolution of the upstream gradient with the
+kernel (the adjoint of the map ``x -> y``), the weight gradient is the correlation of the input
+with the upstream gradient. The transposed convolution is the adjoint map itself, so its forward
+is the convolution's input gradient and vice versa. All three kernels live in ``_conv_impl``
+(GEMMs on shifted views of a packed input, see its docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._conv_impl import ConvPlan
+from ._util import shape_str
+
+Size = int | Sequence[int]
+Padding = int | Sequence[int] | str
+
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def _bias_sum(dy: np.ndarray) -> np.ndarray:
+    """db[f] = sum over batch and space of dy[n, f, ...]."""
+    return dy.sum(axis=(0, *range(2, dy.ndim)))
+
+
+class ConvNd(Function):
+    """y = x ⋆ w + b: N-d cross-correlation with stride, zero padding, dilation and groups.
+
+    Backward: dx is the adjoint correlation (for stride 1: dy, padded by d (K - 1) - p,
+    correlated with the flipped kernel), dw[f, c, k] = sum_{n, o} dy[n, f, o] xp[n, c, o s + k d]
+    and db[f] = sum_{n, o} dy[n, f, o]. ``_conv_impl`` turns each into a few GEMMs.
+
+    Shapes:
+        x: (N, C, *D) or (C, *D)   w: (F, C / groups, *K)   b: (F,)
+        y: (N, F, *O),  O_i = floor((D_i + lo_i + hi_i - d_i (K_i - 1) - 1) / s_i) + 1
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray | None = None,
+        *,
+        stride: tuple[int, ...],
+        padding: tuple[tuple[int, int], ...],
+        dilation: tuple[int, ...],
+        groups: int,
+    ) -> np.ndarray:
+        self.unbatched = x.ndim == w.ndim - 1
+        xb = x[None] if self.unbatched else x  # (N, C, *D)
+        lo, hi = zip(*padding)
+        self.plan = ConvPlan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
+        self.x, self.w, self.groups = x, w, groups  # saved: the input itself, not a packed copy
+        if xb.shape[0] == 0:
+            y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
+        else:
+            ph = self.plan.pack_input(xb)  # (C, R, N*P): padded, phase-split, channel-major
+            y = self.plan.unpack_output(self.plan.correlate(ph, w, groups), xb.shape[0], b)
+        return y[0] if self.unbatched else y  # (N, F, *O)
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, ...]:
+        plan, need, w, g = self.plan, self.needs_input_grad, self.w, self.groups
+        x = self.x[None] if self.unbatched else self.x  # (N, C, *D)
+        dy = dy[None] if self.unbatched else dy  # (N, F, *O)
+        n = x.shape[0]
+        dx = dw = db = None
+        if n == 0:
+            dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[0], w.dtype)
+        else:
+            flip = need[0] and plan.flips(w.shape, g)
+            if flip:  # stride 1, F <= C: correlate dy with the flipped kernel
+                dx = plan.input_grad(dy, w, g)  # (N, C, *D)
+            if (need[0] and not flip) or need[1]:
+                d_y = plan.pack_output(dy)  # (F, N*P), zeros off the output grid
+                ph = plan.pack_input(x) if need[1] else None  # (C, R, N*P)
+                # dph: packed input gradient (C, R, N*P); dw: (F, C/groups, *K)
+                dph, dw = plan.correlate_backward(ph, d_y, w, g, need[0] and not flip, need[1])
+                if dph is not None:
+                    dx = plan.unpack_input(dph, n)  # (N, C, *D)
+            if len(need) > 2 and need[2]:
+                db = _bias_sum(dy)  # (F,)
+        if dx is not None and self.unbatched:
+            dx = dx[0]
+        return (dx, dw, db)[: len(need)]
+
+
+class ConvTransposeNd(Function):
+    """y = the adjoint of the convolution ``y -> x`` applied to x, plus b.
+
+    Each input position scatters ``x[n, c, i] * w[c, f, :]`` into the output at ``i * s + k * d``
+    (then ``padding`` is cropped from both ends). Computed as the input gradient of the matching
+    convolution, so no scatter happens pixel by pixel; its backward is that convolution
+    (dx = conv(dy, w)) and the same weight-gradient correlation with the roles of x and y swapped.
+
+    Shapes:
+        x: (N, C, *D) or (C, *D)   w: (C, F / groups, *K)   b: (F,)
+        y: (N, F, *O),  O_i = (D_i - 1) s_i - 2 p_i + d_i (K_i - 1) + output_padding_i + 1
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray | None = None,
+        *,
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        output_padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        groups: int,
+    ) -> np.ndarray:
+        self.unbatched = x.ndim == w.ndim - 1
+        xb = x[None] if self.unbatched else x  # (N, C, *D)
+        out = _transpose_out_size(
+            xb.shape[2:], w.shape[2:], stride, padding, output_padding, dilation
+        )
+        # the convolution that maps our output (size `out`) back onto our input (size D)
+        self.plan = ConvPlan(out, w.shape[2:], stride, dilation, padding, padding, xb.shape[2:])
+        self.x, self.w, self.groups = x, w, groups
+        if xb.shape[0] == 0:
+            y = np.zeros((0, w.shape[1] * groups, *out), x.dtype)
+        else:
+            y = self.plan.input_grad(xb, w, groups)  # (N, F, *O)
+            if b is not None:
+                y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        return y[0] if self.unbatched else y
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, ...]:
+        plan, need, w, g = self.plan, self.needs_input_grad, self.w, self.groups
+        x = self.x[None] if self.unbatched else self.x  # (N, C, *D)
+        dy = dy[None] if self.unbatched else dy  # (N, F, *O)
+        n = x.shape[0]
+        dx = dw = db = None
+        if n == 0:
+            f = w.shape[1] * g
+            dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(f, w.dtype)
+        else:
+            ph = plan.pack_input(dy)  # (F, R, N*P): the upstream gradient, padded, phase-split
+            if need[0]:
+                dx = plan.unpack_output(plan.correlate(ph, w, g), n, None)  # (N, C, *D)
+            if need[1]:  # the kernel correlates dy (as the input) with x (as the gradient)
+                _, dw = plan.correlate_backward(ph, plan.pack_output(x), w, g, False, True)
+            if len(need) > 2 and need[2]:
+                db = _bias_sum(dy)  # (F,)
+        if dx is not None and self.unbatched:
+            dx = dx[0]
+        return (dx, dw, db)[: len(need)]
+
+
+def _transpose_out_size(
+    in_size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    output_padding: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[int, ...]:
+    return tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for n, k, s, p, op, d in zip(in_size, kernel, stride, padding, output_padding, dilation)
+    )
+
+
+# ---------------------------------------------------------------------------- argument checks
+def _tuple(value: Any, nd: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
+    """An int or a length-nd sequence of ints, each >= minimum, as a tuple."""
+    items = (value,) * nd if isinstance(value, (int, np.integer)) else value
+    ok = isinstance(items, (tuple, list)) and len(items) == nd
+    ok = ok and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items)
+    if not ok or isinstance(value, bool):
+        raise TypeError(f"{op} expected {name} to be an int or a tuple of {nd} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        what = "non-negative" if minimum == 0 else f">= {minimum}"
+        raise ValueError(f"{op} expected {name} {what}, got {tuple(int(v) for v in items)}")
+    return tuple(int(v) for v in items)
+
+
+def _as_tensor(x: Any, name: str, op: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor(x)
+    raise TypeError(f"{op} expected {name} to be a Tensor, got {type(x).__name__}")
+
+
+def _check_common(
+    op: str, x: Any, weight: Any, bias: Any, nd: int | None, groups: Any
+) -> tuple[Tensor, Tensor, Tensor | None, int]:
+    """Types, ranks, dtypes and groups shared by convolution and transposed convolution."""
+    x, weight = _as_tensor(x, "input", op), _as_tensor(weight, "weight", op)
+    bias = None if bias is None else _as_tensor(bias, "bias", op)
+    if nd is None:
+        nd = weight.ndim - 2
+        if nd < 1:
+            raise ValueError(
+                f"{op} expected weight with at least 3 dimensions (out, in, *kernel), "
+                f"got {shape_str(weight.shape)}"
+            )
+    spatial = _SPATIAL.get(nd, ", ".join(f"D{i + 1}" for i in range(nd)))
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"{op} expected weight of shape (out, in, {spatial.replace('L', 'K')}) "
+            f"with {nd + 2} dimensions, got {shape_str(weight.shape)}"
+        )
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op} expected input of shape (N, C, {spatial}) or (C, {spatial}), "
+            f"got {shape_str(x.shape)}"
+        )
+    for name, t in (("input", x), ("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype.kind != "f":
+            raise TypeError(f"{op} expected a floating-point {name}, got {t.dtype}")
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{op} expected {name} of the input's dtype {x.dtype}, got {t.dtype}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op} expected groups to be a positive int, got {groups!r}")
+    if any(k < 1 for k in weight.shape[2:]) or weight.shape[0] < 1 or weight.shape[1] < 1:
+        raise ValueError(
+            f"{op} expected a weight with no empty dimension, got {shape_str(weight.shape)}"
+        )
+    return x, weight, bias, int(groups)
+
+
+def conv_nd(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Padding = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+    *,
+    _name: str = "conv_nd",
+) -> Tensor:
+    """N-d cross-correlation (PyTorch's convolution) with ``weight.ndim - 2`` spatial axes.
+
+    Args:
+        input: (N, C, *D) or unbatched (C, *D).
+        weight: (F, C / groups, *K).
+        bias: (F,) or None.
+        stride, dilation: int or one int per spatial axis (>= 1).
+        padding: int or one int per axis (zeros on both sides), ``'valid'`` (no padding) or
+            ``'same'`` (stride 1 only; total ``d (K - 1)``, ``total // 2`` before, the rest after).
+        groups: input and output channels are split into this many independent groups
+            (``groups == C``: depthwise).
+
+    Shapes:
+        y: (N, F, *O) with ``O_i = floor((D_i + 2 p_i - d_i (K_i - 1) - 1) / s_i) + 1``
+
+    >>> import glassnet
+    >>> conv_nd(glassnet.ones(1, 2, 5, 5), glassnet.ones(3, 2, 3, 3), padding=1).shape
+    (1, 3, 5, 5)
+    """
+    return _conv(_name, None, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv(
+    op: str,
+    nd: int | None,
+    x: Any,
+    weight: Any,
+    bias: Any,
+    stride: Size,
+    padding: Padding,
+    dilation: Size,
+    groups: int,
+) -> Tensor:
+    x, weight, bias, groups = _check_common(op, x, weight, bias, nd, groups)
+    nd = weight.ndim - 2
+    stride_t = _tuple(stride, nd, "stride", op, 1)
+    dilation_t = _tuple(dilation, nd, "dilation", op, 1)
+    kernel = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride_t):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions, "
+                    f"got stride={stride_t} (expected all 1)"
+                )
+            total = [d * (k - 1) for d, k in zip(dilation_t, kernel)]
+            pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            raise ValueError(f"{op} expected padding 'valid', 'same' or ints, got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in _tuple(padding, nd, "padding", op, 0))
+    f, cg = weight.shape[:2]
+    c = x.shape[-nd - 1]
+    if f % groups:
+        raise ValueError(
+            f"{op} expected out_channels (weight.shape[0] = {f}) divisible by groups={groups}"
+        )
+    if c % groups:
+        raise ValueError(f"{op} expected in_channels ({c}) divisible by groups={groups}")
+    if c != cg * groups:
+        want = list(x.shape)
+        want[-nd - 1] = cg * groups
+        raise ValueError(
+            f"{op} expected input with {cg * groups} channels (weight.shape[1] * groups = "
+            f"{cg} * {groups}), i.e. shape {shape_str(want)}, got {shape_str(x.shape)}"
+        )
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"{op} expected bias of shape ({f},), got {shape_str(bias.shape)}")
+    in_size = x.shape[-nd:]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads))
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation_t, kernel))
+    if any(e > p for e, p in zip(span, padded)):
+        raise ValueError(
+            f"{op}: kernel size {shape_str(span)} (dilation * (kernel - 1) + 1) is larger than "
+            f"the padded input {shape_str(padded)} (input {shape_str(in_size)} + padding)"
+        )
+    static = dict(stride=stride_t, padding=pads, dilation=dilation_t, groups=groups)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ConvNd.apply(*args, **static)
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Padding = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-d cross-correlation (see ``conv_nd``).
+
+    Shapes:
+        input: (N, C, L) or (C, L)   weight: (F, C / groups, K)   bias: (F,)
+        y: (N, F, L_out),  L_out = floor((L + 2p - d (K - 1) - 1) / s) + 1
+
+    >>> import glassnet
+    >>> conv1d(glassnet.ones(1, 1, 5), glassnet.ones(1, 1, 3)).tolist()
+    [[[3.0, 3.0, 3.0]]]
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Padding = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-d cross-correlation (see ``conv_nd``).
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   weight: (F, C / groups, KH, KW)   bias: (F,)
+        y: (N, F, OH, OW),  OH = floor((H + 2 p_h - d_h (KH - 1) - 1) / s_h) + 1 (OW alike)
+
+    >>> import glassnet
+    >>> conv2d(glassnet.ones(2, 3, 8, 8), glassnet.ones(4, 3, 3, 3), stride=2).shape
+    (2, 4, 3, 3)
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Padding = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-d cross-correlation (see ``conv_nd``).
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   weight: (F, C / groups, KD, KH, KW)
+        y: (N, F, OD, OH, OW),  OD = floor((D + 2 p_d - d_d (KD - 1) - 1) / s_d) + 1 (alike)
+
+    >>> import glassnet
+    >>> conv3d(glassnet.ones(1, 1, 4, 4, 4), glassnet.ones(2, 1, 3, 3, 3), padding="same").shape
+    (1, 2, 4, 4, 4)
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---------------------------------------------------------------------------- transposed
+def conv_transpose_nd(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Size = 0,
+    output_padding: Size = 0,
+    groups: int = 1,
+    dilation: Size = 1,
+    *,
+    _name: str = "conv_transpose_nd",
+) -> Tensor:
+    """N-d transposed convolution (the adjoint of ``conv_nd``), PyTorch's argument order.
+
+    Args:
+        input: (N, C, *D) or unbatched (C, *D).
+        weight: (C, F / groups, *K) -- note in-channels first, as in PyTorch.
+        bias: (F,) or None.
+        stride, dilation: int or one int per spatial axis (>= 1).
+        padding: ``d (K - 1) - padding`` zeros are implicitly added to both sides of the input,
+            i.e. ``padding`` positions are cropped from both ends of the full output.
+        output_padding: extra positions added to one side of the output
+            (each must be smaller than its stride or its dilation).
+        groups: channel groups, as in ``conv_nd``.
+
+    Shapes:
+        y: (N, F, *O) with ``O_i = (D_i - 1) s_i - 2 p_i + d_i (K_i - 1) + output_padding_i + 1``
+
+    >>> import glassnet
+    >>> conv_transpose_nd(glassnet.ones(1, 2, 3, 3), glassnet.ones(2, 4, 3, 3), stride=2).shape
+    (1, 4, 7, 7)
+    """
+    return _conv_transpose(
+        _name, None, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+def _conv_transpose(
+    op: str,
+    nd: int | None,
+    x: Any,
+    weight: Any,
+    bias: Any,
+    stride: Size,
+    padding: Size,
+    output_padding: Size,
+    groups: int,
+    dilation: Size,
+) -> Tensor:
+    x, weight, bias, groups = _check_common(op, x, weight, bias, nd, groups)
+    nd = weight.ndim - 2
+    if isinstance(padding, str):
+        raise ValueError(
+            f"{op} expected padding to be ints ('same'/'valid' are for conv), got {padding!r}"
+        )
+    stride_t = _tuple(stride, nd, "stride", op, 1)
+    dilation_t = _tuple(dilation, nd, "dilation", op, 1)
+    padding_t = _tuple(padding, nd, "padding", op, 0)
+    out_pad = _tuple(output_padding, nd, "output_padding", op, 0)
+    for op_, s, d in zip(out_pad, stride_t, dilation_t):
+        if op_ >= max(s, d):
+            raise ValueError(
+                f"{op} expected output_padding smaller than stride or dilation in every axis, "
+                f"got output_padding={out_pad}, stride={stride_t}, dilation={dilation_t}"
+            )
+    c, fg = weight.shape[:2]
+    if c % groups:
+        raise ValueError(
+            f"{op} expected in_channels (weight.shape[0] = {c}) divisible by groups={groups}"
+        )
+    if x.shape[-nd - 1] != c:
+        want = list(x.shape)
+        want[-nd - 1] = c
+        raise ValueError(
+            f"{op} expected input with {c} channels (weight.shape[0]), i.e. shape "
+            f"{shape_str(want)}, got {shape_str(x.shape)}"
+        )
+    f = fg * groups
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(
+            f"{op} expected bias of shape ({f},) (weight.shape[1] * groups), "
+            f"got {shape_str(bias.shape)}"
+        )
+    in_size = x.shape[-nd:]
+    out = _transpose_out_size(in_size, weight.shape[2:], stride_t, padding_t, out_pad, dilation_t)
+    if any(o < 1 for o in out):
+        raise ValueError(
+            f"{op}: padding={padding_t} is too large for input {shape_str(in_size)} with kernel "
+            f"{shape_str(weight.shape[2:])}, stride={stride_t}, dilation={dilation_t}: the output "
+            f"size would be {shape_str(out)}"
+        )
+    static = dict(
+        stride=stride_t,
+        padding=padding_t,
+        output_padding=out_pad,
+        dilation=dilation_t,
+        groups=groups,
+    )
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTransposeNd.apply(*args, **static)
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Size = 0,
+    output_padding: Size = 0,
+    groups: int = 1,
+    dilation: Size = 1,
+) -> Tensor:
+    """1-d transposed convolution (see ``conv_transpose_nd``).
+
+    Shapes:
+        input: (N, C, L) or (C, L)   weight: (C, F / groups, K)   bias: (F,)
+        y: (N, F, L_out),  L_out = (L - 1) s - 2p + d (K - 1) + output_padding + 1
+
+    >>> import glassnet
+    >>> conv_transpose1d(glassnet.ones(1, 1, 3), glassnet.ones(1, 1, 2), stride=2).tolist()
+    [[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]
+    """
+    return _conv_transpose(
+        "conv_transpose1d",
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Size = 0,
+    output_padding: Size = 0,
+    groups: int = 1,
+    dilation: Size = 1,
+) -> Tensor:
+    """2-d transposed convolution (see ``conv_transpose_nd``).
+
+    Shapes:
+        input: (N, C, H, W) or (C, H, W)   weight: (C, F / groups, KH, KW)   bias: (F,)
+        y: (N, F, OH, OW),  OH = (H - 1) s_h - 2 p_h + d_h (KH - 1) + output_padding_h + 1
+
+    >>> import glassnet
+    >>> conv_transpose2d(glassnet.ones(1, 4, 5, 5), glassnet.ones(4, 2, 4, 4), stride=2,
+    ...                  padding=1).shape
+    (1, 2, 10, 10)
+    """
+    return _conv_transpose(
+        "conv_transpose2d",
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Size = 1,
+    padding: Size = 0,
+    output_padding: Size = 0,
+    groups: int = 1,
+    dilation: Size = 1,
+) -> Tensor:
+    """3-d transposed convolution (see ``conv_transpose_nd``).
+
+    Shapes:
+        input: (N, C, D, H, W) or (C, D, H, W)   weight: (C, F / groups, KD, KH, KW)
+        y: (N, F, OD, OH, OW),  OD = (D - 1) s_d - 2 p_d + d_d (KD - 1) + output_padding_d + 1
+
+    >>> import glassnet
+    >>> conv_transpose3d(glassnet.ones(1, 1, 2, 2, 2), glassnet.ones(1, 3, 2, 2, 2)).shape
+    (1, 3, 3, 3, 3)
+    """
+    return _conv_transpose(
+        "conv_transpose3d",
+        3,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )

@@ -1,0 +1,241 @@
+"""Fused GRU layer: the whole sequence in one op, its backward the BPTT loop written out.
+
+PyTorch's equations and gate rows (r, z, n)::
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   h' = (1 - z) * n + z * h = n + z * (h - n)
+
+The r and z rows of the weights are halved so one ``tanh`` gives both sigmoids. In backward the
+gradients of the four pre-activations are laid out as (hn, r, z, n): rows (r, z, n) are the input
+projection's, rows (hn, r, z) the recurrent matmul's, each a contiguous block.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from .recurrent_base import GradHook, TimePlan, step_order
+
+
+def _nrz(a: np.ndarray, H: int) -> np.ndarray:
+    """Rows (r, z, n) -> (n, r, z); a copy."""
+    return np.concatenate([a[2 * H :], a[: 2 * H]])
+
+
+def _rzn(a: np.ndarray, H: int) -> np.ndarray:
+    """Rows (n, r, z) -> (r, z, n)."""
+    return np.concatenate([a[H:], a[:H]])
+
+
+def _forward_dir(
+    x2: np.ndarray,
+    h0: np.ndarray,
+    w: tuple[Any, ...],
+    plan: TimePlan,
+    reverse: bool,
+    save: bool,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
+    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved)."""
+    w_ih, w_hh, b_ih, b_hh = w
+    T, N, dt = plan.T, plan.N, x2.dtype
+    H = w_hh.shape[1]
+    wih = w_ih.copy()  # (3H, D)
+    wih[: 2 * H] *= 0.5
+    whh = w_hh.copy()  # (3H, H)
+    whh[: 2 * H] *= 0.5
+    G = (x2 @ wih.T).reshape(T, N, 3, H)  # all input projections up front: r, z, n
+    b_hn = None
+    if b_ih is not None:
+        b = b_ih.copy()  # (3H,) b_hr and b_hz join the input bias; b_hn stays inside r * (.)
+        b[: 2 * H] += b_hh[: 2 * H]
+        b[: 2 * H] *= 0.5
+        G += b.reshape(3, H)
+        b_hn = b_hh[2 * H :]
+    whh_t = np.ascontiguousarray(whh.T)  # (H, 3H); contiguous: a plain GEMM per step is faster
+    S = np.zeros((T + 1, N, H), dt)
+    alloc = np.zeros if plan.ragged else np.empty  # rows past an end stay finite (zero)
+    HN = alloc((T, N, H), dt)  # W_hn h + b_hn
+    DM = alloc((T, N, H), dt)  # h_prev - n
+    hh = np.empty((N, 3, H), dt)
+    hh2 = hh.reshape(N, 3 * H)
+    tmp = np.empty((N, H), dt)
+    sizes, resets = plan.sizes, plan.reset_steps
+    if not reverse:
+        S[0] = h0
+    for t in step_order(plan, reverse, backward=False):
+        ip, io = (t + 1, t) if reverse else (t, t + 1)
+        B = sizes[t]
+        if reverse:
+            lo, hi = plan.new_rows(t)
+            if hi > lo:
+                S[ip, lo:hi] = h0[lo:hi]
+        hp = S[ip, :B]
+        if t in resets:
+            hp = hp * plan.keep[t, :B]  # type: ignore[index]
+        a = G[t, :B]  # (B, 3, H)
+        np.matmul(hp, whh_t, out=hh2[:B])
+        rz = a[:, :2]
+        rz += hh[:B, :2]
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        hn = HN[t, :B]
+        if b_hn is None:
+            hn[...] = hh[:B, 2]
+        else:
+            np.add(hh[:B, 2], b_hn, out=hn)
+        n = a[:, 2]
+        np.multiply(a[:, 0], hn, out=tmp[:B])
+        n += tmp[:B]
+        np.tanh(n, out=n)
+        dm = DM[t, :B]
+        np.subtract(hp, n, out=dm)
+        h = S[io, :B]
+        np.multiply(a[:, 1], dm, out=h)
+        h += n
+    Y, h_n = (S[:-1], S[0].copy()) if reverse else (S[1:], plan.last_state(S))
+    saved = None
+    if save:
+        t0 = plan.t0
+        if t0 > 0:
+            G, S, HN, DM = G[t0:].copy(), S[t0:].copy(), HN[t0:].copy(), DM[t0:].copy()
+        saved = {"G": G, "S": S, "HN": HN, "DM": DM}
+    return Y, h_n, saved
+
+
+def _backward_dir(
+    sv: dict[str, Any],
+    x2: np.ndarray,
+    dY: np.ndarray,
+    dhn: np.ndarray,
+    w: tuple[Any, ...],
+    plan: TimePlan,
+    reverse: bool,
+    needs: tuple[bool, ...],
+    hook: GradHook | None,
+    layer: int,
+    direction: int,
+) -> tuple[Any, ...]:
+    """BPTT for one direction. Returns (dx part (W*N, D), dh0, dw_ih, dw_hh, db_ih, db_hh)."""
+    w_ih, w_hh, b_ih, _b_hh = w
+    G, S, HN, DM = sv["G"], sv["S"], sv["HN"], sv["DM"]
+    t0, N, dt = plan.t0, plan.N, G.dtype
+    W, H = G.shape[0], G.shape[3]
+    Hprev = S[1:] if reverse else S[:-1]
+    if plan.keep is not None:
+        Hprev = Hprev * plan.keep[t0:]
+    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
+    Fzn = np.empty((W, N, 2, H), dt)  # (dz, dn) = dh * Fzn, built in place (no temporaries)
+    Fz, Fn = Fzn[:, :, 0], Fzn[:, :, 1]
+    np.subtract(1, z, out=Fz)
+    np.multiply(n, n, out=Fn)
+    np.subtract(1, Fn, out=Fn)
+    Fn *= Fz  # (1 - z) (1 - n^2)
+    Fz *= z
+    Fz *= DM  # z (1 - z) (h_prev - n)
+    Q = np.empty((W, N, 2, H), dt)  # (dhn, dr) = dn * Q
+    Q[:, :, 0] = r
+    Qr = Q[:, :, 1]
+    np.subtract(1, r, out=Qr)
+    Qr *= r
+    Qr *= HN  # r (1 - r) (W_hn h + b_hn)
+    whh = _nrz(w_hh, H)  # (3H, H) rows n, r, z
+    dG = (np.zeros if plan.ragged else np.empty)((W, N, 4, H), dt)  # hn, r, z, n
+    dH = dhn.astype(dt, copy=True)
+    dhb, tmp = np.empty((N, H), dt), np.empty((N, H), dt)
+    sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
+    for t in step_order(plan, reverse, backward=True):
+        u, B = t - t0, sizes[t]
+        dh = dhb[:B]
+        np.add(dY[t, :B], dH[:B], out=dh)
+        if hook is not None:
+            plan.emit(hook, layer, direction, t, dh, None)
+        g = dG[u, :B]  # (B, 4, H)
+        np.multiply(Fzn[u, :B], dh[:, None, :], out=g[:, 2:])
+        np.multiply(Q[u, :B], g[:, 3:], out=g[:, :2])
+        np.matmul(g[:, :3].reshape(B, 3 * H), whh, out=dH[:B])
+        np.multiply(dh, z[u, :B], out=tmp[:B])
+        dH[:B] += tmp[:B]
+        if t in resets:
+            dH[:B] *= keep[t, :B]  # type: ignore[index]
+    if t0 > 0:
+        dH[...] = 0
+    dGx = dG[:, :, 1:].reshape(W * N, 3 * H)  # r, z, n: the input projection's rows
+    dGh = dG[:, :, :3].reshape(W * N, 3 * H)  # hn, r, z: the recurrent matmul's rows
+    X = x2[t0 * N :]
+    dx = dGx @ w_ih if needs[0] else None  # (W*N, D)
+    dw_ih = dGx.T @ X if needs[2] else None
+    dw_hh = _rzn(dGh.T @ Hprev.reshape(W * N, H), H) if needs[3] else None
+    db_ih = dGx.sum(0) if b_ih is not None and needs[4] else None
+    db_hh = _rzn(dGh.sum(0), H) if b_ih is not None and needs[5] else None
+    return dx, dH, dw_ih, dw_hh, db_ih, db_hh
+
+
+class GRULayer(Function):
+    """One GRU layer over a whole sequence (both directions if given two weight groups).
+
+    Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
+    absent biases). Outputs ``(y, h_n)``.
+
+    Shapes:
+        x: (T, N, D)   h0: (Dir, N, H)   w_ih: (3H, D)   w_hh: (3H, H)   b_ih, b_hh: (3H,)
+        y: (T, N, Dir*H)   h_n: (Dir, N, H)
+
+    Static options as :class:`~glassnet.ops.recurrent_lstm.LSTMLayer`.
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray,
+        *weights: Any,
+        lengths: np.ndarray | None = None,
+        resets: np.ndarray | None = None,
+        bptt_steps: int | None = None,
+        grad_hook: GradHook | None = None,
+        layer: int = 0,
+        order: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        T, N, _ = x.shape
+        plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
+        x2 = x.reshape(T * N, -1)
+        save = any(self.needs_input_grad)
+        ndir = len(weights) // 4
+        outs, hns = [], []
+        saved: list[Any] = []
+        for d in range(ndir):
+            Y, hn, sv = _forward_dir(x2, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, save)
+            outs.append(Y)
+            hns.append(hn)
+            saved.append(sv)
+        y = plan.assemble(outs, [d == 1 for d in range(ndir)])
+        if save:
+            self.x2, self.weights, self.y = x2, weights, y
+            self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer
+            self.x_shape = x.shape
+        return y, np.stack(hns)
+
+    def backward(self, dy: np.ndarray, dh_n: np.ndarray) -> tuple[Any, ...]:
+        plan, weights = self.plan, self.weights
+        T, N, D = self.x_shape
+        ndir = len(weights) // 4
+        H = dh_n.shape[2]
+        need_x = self.needs_input_grad[0]
+        dx = np.zeros((T * N, D), self.x2.dtype) if need_x else None
+        dh0: list[np.ndarray] = []
+        dws: list[Any] = []
+        for d in range(ndir):
+            needs = (need_x, False, *self.needs_input_grad[2 + 4 * d : 6 + 4 * d])
+            r = _backward_dir(
+                self.saved[d], self.x2, dy[..., d * H : (d + 1) * H], dh_n[d],
+                weights[4 * d : 4 * d + 4], plan, d == 1, needs, self.hook, self.layer, d,
+            )  # fmt: skip
+            if dx is not None:
+                dx[plan.t0 * N :] += r[0]
+            dh0.append(r[1])
+            dws.extend(r[2:])
+        dx3 = None if dx is None else dx.reshape(T, N, D)
+        return (dx3, np.stack(dh0), *dws)

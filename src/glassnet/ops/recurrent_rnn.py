@@ -1,0 +1,189 @@
+"""Fused Elman RNN layer: the whole sequence in one op, its backward the BPTT loop written out.
+
+PyTorch's equation: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ``relu``). Backward::
+
+    for t in reversed(range(T)):
+        dh   = dy_t + dh_next                 # dL/dh_t: from the output and from step t+1
+        da_t = dh * f'(a_t)                   # f' = 1 - h_t^2 (tanh) or [h_t > 0] (relu)
+        dh_next = da_t @ W_hh                 # the Jacobian dh_t/dh_{t-1} = diag(f') W_hh
+    dW_ih = sum_t da_t^T x_t,  dW_hh = sum_t da_t^T h_{t-1},  dx_t = da_t @ W_ih  (after the loop)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from .recurrent_base import GradHook, TimePlan, step_order
+
+
+def _forward_dir(
+    x2: np.ndarray,
+    h0: np.ndarray,
+    w: tuple[Any, ...],
+    plan: TimePlan,
+    reverse: bool,
+    relu: bool,
+    save: bool,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
+    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved)."""
+    w_ih, w_hh, b_ih, b_hh = w
+    T, N, dt = plan.T, plan.N, x2.dtype
+    H = w_hh.shape[1]
+    G = (x2 @ w_ih.T).reshape(T, N, H)  # all input projections up front
+    if b_ih is not None:
+        G += b_ih + b_hh
+    whh_t = np.ascontiguousarray(w_hh.T)  # (H, H); contiguous: a plain GEMM per step is faster
+    S = np.zeros((T + 1, N, H), dt)
+    tmp = np.empty((N, H), dt)
+    sizes, resets = plan.sizes, plan.reset_steps
+    if not reverse:
+        S[0] = h0
+    for t in step_order(plan, reverse, backward=False):
+        ip, io = (t + 1, t) if reverse else (t, t + 1)
+        B = sizes[t]
+        if reverse:
+            lo, hi = plan.new_rows(t)
+            if hi > lo:
+                S[ip, lo:hi] = h0[lo:hi]
+        hp = S[ip, :B]
+        if t in resets:
+            hp = hp * plan.keep[t, :B]  # type: ignore[index]
+        np.matmul(hp, whh_t, out=tmp[:B])
+        h = S[io, :B]
+        np.add(G[t, :B], tmp[:B], out=h)
+        if relu:
+            np.maximum(h, 0, out=h)
+        else:
+            np.tanh(h, out=h)
+    Y, h_n = (S[:-1], S[0].copy()) if reverse else (S[1:], plan.last_state(S))
+    saved = None
+    if save:
+        saved = {"S": S[plan.t0 :].copy() if plan.t0 > 0 else S}
+    return Y, h_n, saved
+
+
+def _backward_dir(
+    sv: dict[str, Any],
+    x2: np.ndarray,
+    dY: np.ndarray,
+    dhn: np.ndarray,
+    w: tuple[Any, ...],
+    plan: TimePlan,
+    reverse: bool,
+    relu: bool,
+    needs: tuple[bool, ...],
+    hook: GradHook | None,
+    layer: int,
+    direction: int,
+) -> tuple[Any, ...]:
+    """BPTT for one direction. Returns (dx part (W*N, D), dh0, dw_ih, dw_hh, db, db)."""
+    w_ih, w_hh, b_ih, _b_hh = w
+    S = sv["S"]
+    t0, N, dt = plan.t0, plan.N, S.dtype
+    W, H = S.shape[0] - 1, S.shape[2]
+    Hout, Hprev = (S[:-1], S[1:]) if reverse else (S[1:], S[:-1])
+    if plan.keep is not None:
+        Hprev = Hprev * plan.keep[t0:]
+    if relu:  # f'(a_t) for all steps at once
+        Fd = (Hout > 0).astype(dt)
+    else:
+        Fd = np.multiply(Hout, Hout)
+        np.subtract(1, Fd, out=Fd)
+    dA = (np.zeros if plan.ragged else np.empty)((W, N, H), dt)
+    dH = dhn.astype(dt, copy=True)
+    dhb = np.empty((N, H), dt)
+    sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
+    for t in step_order(plan, reverse, backward=True):
+        u, B = t - t0, sizes[t]
+        dh = dhb[:B]
+        np.add(dY[t, :B], dH[:B], out=dh)
+        if hook is not None:
+            plan.emit(hook, layer, direction, t, dh, None)
+        np.multiply(dh, Fd[u, :B], out=dA[u, :B])
+        np.matmul(dA[u, :B], w_hh, out=dH[:B])
+        if t in resets:
+            dH[:B] *= keep[t, :B]  # type: ignore[index]
+    if t0 > 0:
+        dH[...] = 0
+    dAf = dA.reshape(W * N, H)
+    X = x2[t0 * N :]
+    dx = dAf @ w_ih if needs[0] else None
+    dw_ih = dAf.T @ X if needs[2] else None
+    dw_hh = dAf.T @ Hprev.reshape(W * N, H) if needs[3] else None
+    db = dAf.sum(0) if b_ih is not None else None
+    return dx, dH, dw_ih, dw_hh, db, db
+
+
+class RNNLayer(Function):
+    """One Elman RNN layer over a whole sequence (both directions if given two weight groups).
+
+    Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
+    absent biases). Static ``nonlinearity`` is ``"tanh"`` or ``"relu"``. Outputs ``(y, h_n)``.
+
+    Shapes:
+        x: (T, N, D)   h0: (Dir, N, H)   w_ih: (H, D)   w_hh: (H, H)   b_ih, b_hh: (H,)
+        y: (T, N, Dir*H)   h_n: (Dir, N, H)
+
+    Static options as :class:`~glassnet.ops.recurrent_lstm.LSTMLayer`.
+    """
+
+    def forward(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray,
+        *weights: Any,
+        nonlinearity: str = "tanh",
+        lengths: np.ndarray | None = None,
+        resets: np.ndarray | None = None,
+        bptt_steps: int | None = None,
+        grad_hook: GradHook | None = None,
+        layer: int = 0,
+        order: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        T, N, _ = x.shape
+        plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
+        x2 = x.reshape(T * N, -1)
+        save = any(self.needs_input_grad)
+        relu = nonlinearity == "relu"
+        ndir = len(weights) // 4
+        outs, hns = [], []
+        saved: list[Any] = []
+        for d in range(ndir):
+            Y, hn, sv = _forward_dir(
+                x2, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, relu, save
+            )
+            outs.append(Y)
+            hns.append(hn)
+            saved.append(sv)
+        y = plan.assemble(outs, [d == 1 for d in range(ndir)])
+        if save:
+            self.x2, self.weights, self.y, self.relu = x2, weights, y, relu
+            self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer
+            self.x_shape = x.shape
+        return y, np.stack(hns)
+
+    def backward(self, dy: np.ndarray, dh_n: np.ndarray) -> tuple[Any, ...]:
+        plan, weights = self.plan, self.weights
+        T, N, D = self.x_shape
+        ndir = len(weights) // 4
+        H = dh_n.shape[2]
+        need_x = self.needs_input_grad[0]
+        dx = np.zeros((T * N, D), self.x2.dtype) if need_x else None
+        dh0: list[np.ndarray] = []
+        dws: list[Any] = []
+        for d in range(ndir):
+            needs = (need_x, False, *self.needs_input_grad[2 + 4 * d : 6 + 4 * d])
+            r = _backward_dir(
+                self.saved[d], self.x2, dy[..., d * H : (d + 1) * H], dh_n[d],
+                weights[4 * d : 4 * d + 4], plan, d == 1, self.relu, needs, self.hook,
+                self.layer, d,
+            )  # fmt: skip
+            if dx is not None:
+                dx[plan.t0 * N :] += r[0]
+            dh0.append(r[1])
+            dws.extend(r[2:])
+        dx3 = None if dx is None else dx.reshape(T, N, D)
+        return (dx3, np.stack(dh0), *dws)
