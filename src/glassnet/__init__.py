@@ -8,7 +8,22 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import autograd, ops
+# Subpackages that import nothing heavy; glassnet.viz (matplotlib) and glassnet.bench are
+# imported explicitly by whoever needs them.
+from . import (
+    autograd,
+    data,
+    diagnostics,
+    io,
+    models,
+    nn,
+    onnx,
+    ops,
+    optim,
+    seq,
+    signal,
+    train,
+)
 from ._dtype import (
     bool_,
     float16,
@@ -37,10 +52,6 @@ from ._factory import (
     zeros_like,
 )
 from ._random import default_generator, manual_seed
-from . import nn
-from . import optim
-from . import data
-from . import signal
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
@@ -79,6 +90,11 @@ from .ops.shape import (
 )
 
 __all__ = [
+    "train",
+    "seq",
+    "nn",
+    "models",
+    "diagnostics",
     "Tensor",
     "__version__",
     "abs",
@@ -113,6 +129,7 @@ __all__ = [
     "get_default_dtype",
     "int32",
     "int64",
+    "io",
     "is_floating",
     "linspace",
     "log",
@@ -127,6 +144,7 @@ __all__ = [
     "mul",
     "neg",
     "no_grad",
+    "onnx",
     "ones",
     "ones_like",
     "ops",
