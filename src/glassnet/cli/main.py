@@ -3,20 +3,21 @@
 Each subcommand module exposes ``register(subparsers)`` that adds its parser and sets
 ``func(args) -> int``. User errors are raised as ``CLIError`` (or ``ValueError``/
 ``FileNotFoundError`` from the library) and printed as one line with a non-zero exit code,
-never a traceback.
+never a traceback (set GLASSNET_DEBUG=1 to see one).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 
 # Subcommand modules, in the order they appear in --help.
-SUBCOMMANDS: list[str] = []
+SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "export"]
 
 
 class CLIError(Exception):
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         IsADirectoryError,
         PermissionError,
     ) as e:
+        if os.environ.get("GLASSNET_DEBUG"):
+            raise
         print(f"glassnet: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

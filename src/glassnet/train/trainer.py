@@ -109,6 +109,8 @@ class Trainer:
         progress: show a tqdm progress bar with live loss and metrics.
         step_fn: ``step_fn(model, batch) -> (loss, output, target)`` for batches that are not
             ``(inputs, targets)`` pairs.
+        config: JSON-like description of the run (model arguments, data), stored in every
+            checkpoint so the model can be rebuilt from the file alone.
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class Trainer:
         log_path: str | Path | None = None,
         progress: bool = True,
         step_fn: StepFn | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
@@ -142,6 +145,7 @@ class Trainer:
         self.log_path = Path(log_path) if log_path is not None else None
         self.progress = progress
         self.step_fn = step_fn
+        self.config = config
         self.history: dict[str, list[float]] = {}
         self.epoch = 0  # completed epochs
         self.global_step = 0
@@ -346,6 +350,7 @@ class Trainer:
                 "epoch_count": self._epoch_count,
             },
             "history": {k: list(v) for k, v in self.history.items()},
+            "config": self.config,
         }
 
     def load_state_dict(self, state: dict[str, Any], loader: Any = None) -> None:
@@ -367,19 +372,16 @@ class Trainer:
         self._epoch_count = int(p.get("epoch_count", 0))
         self.history = {k: list(v) for k, v in state.get("history", {}).items()}
 
-    def save_checkpoint(
-        self, path: str | Path, loader: Any = None, config: dict[str, Any] | None = None
-    ) -> Path:
+    def save_checkpoint(self, path: str | Path, loader: Any = None) -> Path:
         """Save the full training state to ``path`` (atomic) plus a JSON summary beside it."""
         state = self.state_dict(loader)
-        if config is not None:
-            state["config"] = config
         last = {k: v[-1] for k, v in self.history.items() if v}
         summary = {
             "epoch": self.epoch,
             "global_step": self.global_step,
             "batch_in_epoch": self._batch_in_epoch,
             "last_epoch_logs": {k: (v if math.isfinite(v) else str(v)) for k, v in last.items()},
+            "config": self.config,
         }
         return save_state(path, state, summary)
 

@@ -1,0 +1,318 @@
+"""The three training tasks of the ``glassnet`` command: data, model, loss and evaluation.
+
+``cnn`` classifies images (bundled digits, MNIST, Fashion-MNIST, an NPZ file or an image folder),
+``charlm`` models characters of a text (bundled Shakespeare or a text file), and ``forecast``
+predicts a series (bundled sunspots, CO2, noisy sine, or a CSV column). Each task rebuilds its
+model from the ``config`` stored in the checkpoint, so ``eval``, ``generate`` and ``forecast``
+need nothing but the checkpoint file.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import data as D
+from ..autograd import grad_mode
+from ..autograd.tensor import Tensor
+from ..data.series import Standardizer, ar_windows
+from ..models import MLPAR, CharLM, LeNet, LinearAR, RNNForecaster, detach_state
+from ..nn import functional as F
+from ..train.callbacks import Callback
+from .main import CLIError
+
+IMAGE_SETS = ("digits", "mnist", "fashion-mnist")
+TEXTS = ("sonnets", "tragedies")
+SERIES = ("sunspots", "co2", "sine")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+# ----------------------------------------------------------------------------- images
+def load_images(spec: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(images (N, 1, S, S) float32 in [0, 1], labels (N,) int64, class names)."""
+    if spec == "digits":
+        ds = D.load_digits(normalize=True)
+        images, labels = ds.images, ds.labels
+    elif spec in ("mnist", "fashion-mnist"):
+        loader = D.load_mnist if spec == "mnist" else D.load_fashion_mnist
+        ds = loader(train=True)
+        images, labels = ds.images.astype(np.float32) / 255.0, ds.labels
+    else:
+        path = Path(spec)
+        if not path.exists():
+            raise CLIError(
+                f"image data {spec!r} is neither a bundled set ({', '.join(IMAGE_SETS)}) nor an "
+                "existing .npz file or image folder"
+            )
+        images, labels, names = _load_npz(path) if path.is_file() else _load_folder(path)
+        return _square(images, spec), labels, names
+    names = [str(c) for c in range(int(labels.max()) + 1)]
+    return _square(images, spec), labels.astype(np.int64), names
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if path.suffix != ".npz":
+        raise CLIError(f"{path}: expected an .npz file with arrays 'images' and 'labels'")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = {"images", "labels"} - set(f.files)
+            if missing:
+                raise CLIError(f"{path}: missing array(s) {sorted(missing)}; found {f.files}")
+            images, labels = f["images"], f["labels"]
+    except (OSError, ValueError) as e:
+        raise CLIError(f"{path}: not a readable .npz file ({e})") from None
+    if labels.dtype.kind not in "iu" or labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+        raise CLIError(
+            f"{path}: 'labels' must be integers of shape ({images.shape[0]},), got "
+            f"{labels.dtype} {labels.shape}"
+        )
+    if labels.min() < 0:
+        raise CLIError(f"{path}: labels must be >= 0, got {int(labels.min())}")
+    images = images.astype(np.float32)
+    if images.max() > 1.0:
+        images = images / float(images.max())
+    return images, labels.astype(np.int64), [str(c) for c in range(int(labels.max()) + 1)]
+
+
+def _load_folder(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    import matplotlib.image as mpimg
+
+    classes = sorted(p.name for p in path.iterdir() if p.is_dir())
+    if not classes:
+        raise CLIError(f"{path}: expected one sub-folder of images per class, found none")
+    images, labels = [], []
+    for c, name in enumerate(classes):
+        files = sorted(p for p in (path / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for f in files:
+            try:
+                img = np.asarray(mpimg.imread(f), dtype=np.float32)
+            except Exception as e:
+                raise CLIError(f"{f}: cannot read image ({e})") from None
+            if img.ndim == 3:
+                img = img[..., :3].mean(axis=2)  # grey levels
+            if img.max() > 1.0:
+                img = img / 255.0
+            images.append(img)
+            labels.append(c)
+    if not images:
+        raise CLIError(f"{path}: no images ({', '.join(IMAGE_SUFFIXES)}) in the class folders")
+    shapes = {im.shape for im in images}
+    if len(shapes) != 1:
+        raise CLIError(f"{path}: all images must have the same size, found {sorted(shapes)[:3]}")
+    return np.stack(images), np.array(labels, np.int64), classes
+
+
+def _square(images: np.ndarray, spec: str) -> np.ndarray:
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
+        raise CLIError(
+            f"{spec}: expected square grey images (N, H, W) or (N, 1, H, W), got {images.shape}"
+        )
+    return np.ascontiguousarray(images, dtype=np.float32)
+
+
+def split_indices(
+    labels: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified held-out split, reproducible from the seed stored in the checkpoint."""
+    from ..experiments import stratified_split
+
+    return stratified_split(labels, test_fraction, rng=np.random.default_rng(seed))
+
+
+def build_cnn(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) -> LeNet:
+    m = cfg["model"]
+    return LeNet(
+        in_channels=1,
+        num_classes=m["num_classes"],
+        image_size=m["image_size"],
+        channels=tuple(m["channels"]),
+        hidden=tuple(m["hidden"]),
+        batch_norm=m.get("batch_norm", False),
+        rng=rng,
+    )
+
+
+# ----------------------------------------------------------------------------- text
+def load_text(spec: str) -> str:
+    if spec in TEXTS:
+        return D.load_shakespeare(spec)
+    path = Path(spec)
+    if not path.is_file():
+        raise CLIError(
+            f"text {spec!r} is neither a bundled text ({', '.join(TEXTS)}) nor an existing file"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise CLIError(f"{path}: not UTF-8 text ({e})") from None
+    if not text.strip():
+        raise CLIError(f"{path}: the text file is empty")
+    return text
+
+
+def build_charlm(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) -> CharLM:
+    m = cfg["model"]
+    return CharLM(
+        m["vocab_size"],
+        embedding_dim=m["embedding_dim"],
+        hidden_size=m["hidden_size"],
+        num_layers=m["num_layers"],
+        cell=m["cell"],
+        rng=rng,
+    )
+
+
+class TextStream(Callback):
+    """Truncated-BPTT batches of a token stream, carrying the (detached) state across batches.
+
+    As a loader it offers ``epoch_order`` (the random offset of the epoch) and ``iter_batches``
+    so the Trainer can resume in the middle of an epoch; as a callback it stores the carried
+    state in checkpoints. ``step`` is the Trainer's ``step_fn``.
+    """
+
+    def __init__(
+        self, ids: np.ndarray, batch_size: int, num_steps: int, *, rng: np.random.Generator
+    ) -> None:
+        self.ids, self.batch_size, self.num_steps, self.rng = ids, batch_size, num_steps, rng
+        if ids.shape[0] - 1 < batch_size * num_steps:
+            raise CLIError(
+                f"the text has {ids.shape[0]} characters, fewer than batch_size * seq_len + 1 = "
+                f"{batch_size * num_steps + 1}; use a longer text or smaller --batch-size/--seq-len"
+            )
+        self.state: Any = None
+        self._first = True
+
+    def __len__(self) -> int:
+        return ((self.ids.shape[0] - 1) // self.batch_size) // self.num_steps
+
+    def epoch_order(self) -> np.ndarray:
+        return np.array([int(self.rng.integers(0, self.num_steps))])
+
+    def iter_batches(self, order: np.ndarray, start: int = 0) -> Any:
+        offset = int(np.asarray(order).reshape(-1)[0])
+        if start == 0:
+            self.state = None
+        batches = D.sequential_batches(
+            self.ids[offset:], self.batch_size, self.num_steps, random_offset=False
+        )
+        for i, batch in enumerate(batches):
+            if i >= start:
+                yield batch
+
+    def __iter__(self) -> Any:
+        return self.iter_batches(self.epoch_order())
+
+    def step(self, model: Any, batch: Any) -> tuple[Tensor, Any, Any]:
+        x, y = batch
+        if not grad_mode.is_grad_enabled():  # evaluation: each call starts afresh
+            logits, _ = model(x)
+        else:
+            logits, state = model(x, self.state)
+            self.state = detach_state(state)
+        V = logits.shape[-1]
+        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        return loss, logits, y
+
+    def state_dict(self) -> dict[str, Any]:
+        parts = (
+            []
+            if self.state is None
+            else ([self.state] if isinstance(self.state, Tensor) else list(self.state))
+        )
+        return {"state": [p.data for p in parts]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        parts = [Tensor(np.asarray(a)) for a in state.get("state", [])]
+        self.state = None if not parts else (parts[0] if len(parts) == 1 else tuple(parts))
+
+
+# ----------------------------------------------------------------------------- series
+def load_series(spec: str, column: str | None) -> tuple[np.ndarray, str]:
+    """(values float64 (T,), name)."""
+    if spec == "sunspots":
+        return D.load_sunspots().values.astype(np.float64), "sunspots"
+    if spec == "co2":
+        return D.load_co2(missing="interpolate").values.astype(np.float64), "co2"
+    if spec == "sine":
+        return D.noisy_sine(1000, rng=np.random.default_rng(0)).x.astype(np.float64), "sine"
+    path = Path(spec)
+    if not path.is_file():
+        raise CLIError(
+            f"series {spec!r} is neither a bundled series ({', '.join(SERIES)}) nor an existing "
+            "CSV file"
+        )
+    if column is None:
+        raise CLIError(f"{path}: pass --column NAME to choose the CSV column to forecast")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames is None or column not in reader.fieldnames:
+            raise CLIError(
+                f"{path}: no column {column!r}; the columns are {reader.fieldnames or []}"
+            )
+        values = []
+        for lineno, row in enumerate(reader, start=2):
+            cell = (row.get(column) or "").strip()
+            if cell == "":
+                raise CLIError(f"{path}:{lineno}: empty value in column {column!r}")
+            try:
+                v = float(cell)
+            except ValueError:
+                raise CLIError(
+                    f"{path}:{lineno}: non-numeric value {cell!r} in column {column!r}"
+                ) from None
+            if not math.isfinite(v):
+                raise CLIError(
+                    f"{path}:{lineno}: value {cell!r} in column {column!r} is not finite"
+                )
+            values.append(v)
+    if len(values) < 20:
+        raise CLIError(f"{path}: column {column!r} has {len(values)} values; need at least 20")
+    return np.array(values), f"{path.name}:{column}"
+
+
+def build_forecaster(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) -> Any:
+    m = cfg["model"]
+    kind = m["kind"]
+    if kind == "ar":
+        return LinearAR(m["tau"], rng=rng)
+    if kind == "mlp":
+        return MLPAR(m["tau"], hidden=m["hidden_size"], rng=rng)
+    return RNNForecaster(kind, hidden_size=m["hidden_size"], num_layers=m["num_layers"], rng=rng)
+
+
+def forecast_arrays(
+    cfg: dict[str, Any], series: np.ndarray
+) -> tuple[Standardizer, np.ndarray, int]:
+    """The standardiser fitted on the training part, the standardised series and the split."""
+    n_train = round(len(series) * (1 - cfg["data"]["test_fraction"]))
+    scaler = Standardizer().fit(series[:n_train])
+    return scaler, scaler.transform(series), n_train
+
+
+def window_batches(z: np.ndarray, tau: int) -> tuple[np.ndarray, np.ndarray]:
+    X, y = ar_windows(z, tau)  # (n, tau), (n,)
+    return X.astype(np.float32), y.astype(np.float32)
+
+
+def subsequences(z: np.ndarray, length: int) -> np.ndarray:
+    """Overlapping training subsequences (stride length // 2) of ``length + 1`` values."""
+    length = min(length, len(z) - 1)
+    starts = range(0, len(z) - length, max(length // 2, 1))
+    return np.stack([z[s : s + length + 1] for s in starts]).astype(np.float32)  # (M, L+1)
+
+
+def recurrent_step(warmup: int) -> Any:
+    def step(model: Any, batch: Any) -> tuple[Tensor, Any, Any]:
+        (seqs,) = batch if isinstance(batch, (tuple, list)) else (batch,)
+        x, y = seqs[:, :-1], seqs[:, 1:]
+        pred, _ = model(x)
+        w = min(warmup, x.shape[1] - 1)
+        return F.mse_loss(pred[:, w:], y[:, w:]), pred, y
+
+    return step
