@@ -140,7 +140,7 @@ class Tour:
         images = digits.images[:, None].astype(np.float32)
         tr, te = stratified_split(digits.labels, 0.2, rng=np.random.default_rng(self.seed))
         manual_seed(self.seed)
-        model = LeNet(image_size=8, channels=(16, 32), hidden=(64,))
+        model = LeNet(image_size=8, channels=(16, 32), hidden=(64,), batch_norm=True)
         loader = D.DataLoader(
             D.TensorDataset(images[tr], digits.labels[tr]),
             32,
@@ -156,7 +156,7 @@ class Tour:
             progress=not self.quick,
         )
         t0 = time.perf_counter()
-        epochs = 2 if self.quick else 12
+        epochs = 2 if self.quick else 20
         hist = trainer.fit(loader, epochs, test)
         secs = time.perf_counter() - t0
         self.note(

@@ -316,7 +316,8 @@ class Trainer:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+        # disable=None: a live bar on a terminal, nothing when output goes to a file or pipe
+        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, disable=None)
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.log_path is None:
