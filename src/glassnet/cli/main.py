@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from .. import __version__
 
 # Subcommand modules, in the order they appear in --help.
-SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "export"]
+SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "bench", "export"]
 
 
 class CLIError(Exception):
