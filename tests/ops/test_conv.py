@@ -613,6 +613,10 @@ def _x(*shape: int) -> glassnet.Tensor:
             r"conv_transpose1d expected input of shape \(N, C, L\) or \(C, L\), got \(1, 3, 4, 4\)",
         ),
         (
+            lambda: C.conv2d(_x(1, 3, 0, 5), _x(4, 3, 1, 1)),
+            r"conv2d expected input with non-zero channel and spatial sizes, got \(1, 3, 0, 5\)",
+        ),
+        (
             lambda: C.conv_nd(_x(1, 3, 4), _x(3, 2)),
             r"conv_nd expected weight with at least 3 dimensions .*got \(3, 2\)",
         ),

@@ -4,7 +4,20 @@ This is the only place with forward/backward mathematics. ``nn`` layers call the
 forms; nothing here knows about ``nn``.
 """
 
-from . import activation, conv, dropout, elementwise, embedding, linalg, loss, norm, pool, recurrent, reduce, shape
+from . import (
+    activation,
+    conv,
+    dropout,
+    elementwise,
+    embedding,
+    linalg,
+    loss,
+    norm,
+    pool,
+    recurrent,
+    reduce,
+    shape,
+)
 
 __all__ = [
     "activation",

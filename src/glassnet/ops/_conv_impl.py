@@ -64,7 +64,7 @@ import numpy as np
 # _MAX_BLOCKS blocks per call: every GEMM call synchronises the BLAS threads, which costs
 # dearly when another process competes for the cores.
 _BLOCK_BYTES = 2**20
-_MAX_BLOCKS = 16
+_MAX_BLOCKS = 8
 _MIN_BLOCK = 128
 
 

@@ -28,6 +28,7 @@ Size = int | Sequence[int]
 Padding = int | Sequence[int] | str
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_KERNEL = {1: "K", 2: "KH, KW", 3: "KD, KH, KW"}
 
 
 def _bias_sum(dy: np.ndarray) -> np.ndarray:
@@ -210,14 +211,19 @@ def _check_common(
             )
     spatial = _SPATIAL.get(nd, ", ".join(f"D{i + 1}" for i in range(nd)))
     if weight.ndim != nd + 2:
+        kernel = _KERNEL.get(nd, ", ".join(f"K{i + 1}" for i in range(nd)))
         raise ValueError(
-            f"{op} expected weight of shape (out, in, {spatial.replace('L', 'K')}) "
+            f"{op} expected weight of shape (out, in, {kernel}) "
             f"with {nd + 2} dimensions, got {shape_str(weight.shape)}"
         )
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(
             f"{op} expected input of shape (N, C, {spatial}) or (C, {spatial}), "
             f"got {shape_str(x.shape)}"
+        )
+    if any(v == 0 for v in x.shape[-nd - 1 :]):
+        raise ValueError(
+            f"{op} expected input with non-zero channel and spatial sizes, got {shape_str(x.shape)}"
         )
     for name, t in (("input", x), ("weight", weight), ("bias", bias)):
         if t is not None and t.dtype.kind != "f":
@@ -241,8 +247,6 @@ def conv_nd(
     padding: Padding = 0,
     dilation: Size = 1,
     groups: int = 1,
-    *,
-    _name: str = "conv_nd",
 ) -> Tensor:
     """N-d cross-correlation (PyTorch's convolution) with ``weight.ndim - 2`` spatial axes.
 
@@ -263,7 +267,7 @@ def conv_nd(
     >>> conv_nd(glassnet.ones(1, 2, 5, 5), glassnet.ones(3, 2, 3, 3), padding=1).shape
     (1, 3, 5, 5)
     """
-    return _conv(_name, None, input, weight, bias, stride, padding, dilation, groups)
+    return _conv("conv_nd", None, input, weight, bias, stride, padding, dilation, groups)
 
 
 def _conv(
@@ -403,8 +407,6 @@ def conv_transpose_nd(
     output_padding: Size = 0,
     groups: int = 1,
     dilation: Size = 1,
-    *,
-    _name: str = "conv_transpose_nd",
 ) -> Tensor:
     """N-d transposed convolution (the adjoint of ``conv_nd``), PyTorch's argument order.
 
@@ -427,7 +429,16 @@ def conv_transpose_nd(
     (1, 4, 7, 7)
     """
     return _conv_transpose(
-        _name, None, input, weight, bias, stride, padding, output_padding, groups, dilation
+        "conv_transpose_nd",
+        None,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
     )
 
 
