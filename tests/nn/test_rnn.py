@@ -240,6 +240,20 @@ def test_outputs_zero_past_each_end_and_h_n_at_last_step() -> None:
         assert_close(h.data[:, n], h1.data[:, 0])
 
 
+def test_unbatched_input_with_resets() -> None:
+    lstm = nn.LSTM(2, 3, rng=np.random.default_rng(0)).double()
+    x = np.random.default_rng(1).standard_normal((6, 2))
+    resets = np.array([False, False, True, False, False, True])
+    y, (h, c) = lstm(glassnet.tensor(x), resets=resets)
+    yb, (hb, cb) = lstm(glassnet.tensor(x[:, None]), resets=resets[:, None])
+    assert_close(h, hb.data[:, 0])
+    assert y.shape == (6, 3) and h.shape == (1, 3)
+    assert_close(y, yb.data[:, 0])
+    assert_close(c, cb.data[:, 0])
+    y_tail, _ = lstm(glassnet.tensor(x[5:]))
+    assert_close(y.data[5:], y_tail.data)
+
+
 def test_bptt_hook_via_module() -> None:
     lstm = nn.LSTM(2, 3, num_layers=2, rng=np.random.default_rng(0)).double()
     events: list[Any] = []

@@ -13,8 +13,9 @@ Options beyond PyTorch's ``nn.RNN/LSTM/GRU``:
 * ``resets`` (T, N) bool - a stream that restarts: where ``resets[t, n]`` is True, sample n's
   state (h and c) is zeroed before step t, and no gradient flows across the reset.
 * ``bptt_steps`` k - truncated backpropagation: the backward pass covers only the last k time
-  steps; the gradients of earlier inputs, of the initial state and of outputs before step T - k
-  are dropped, and only the last k steps' activations are kept for backward.
+  steps (of the padded time axis, with ``lengths``); the gradients of earlier inputs, of the
+  initial state and of outputs before step T - k are dropped, and only the last k steps'
+  activations are kept for backward.
 * ``grad_hook`` - called during a real backward pass with a :class:`StepGrad` for every layer,
   direction and time step: dL/dh_t (and dL/dc_t for LSTM). ``None`` costs nothing.
 """

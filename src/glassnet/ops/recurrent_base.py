@@ -139,3 +139,15 @@ def step_order(plan: TimePlan, reverse: bool, backward: bool) -> range:
     if reverse:
         return range(plan.T) if backward else range(plan.T - 1, -1, -1)
     return range(plan.T - 1, plan.t0 - 1, -1) if backward else range(plan.T)
+
+
+def add_input_grad(
+    dx: np.ndarray | None, part: np.ndarray, plan: TimePlan, rows: int, D: int
+) -> np.ndarray:
+    """Add one direction's input gradient (rows from ``plan.t0 * N`` on) to the total."""
+    if dx is None and plan.t0 == 0:
+        return part  # (T*N, D), the direction's own result: no copy
+    if dx is None:
+        dx = np.zeros((rows, D), part.dtype)
+    dx[plan.t0 * plan.N :] += part
+    return dx

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .recurrent_base import GradHook, TimePlan, step_order
+from .recurrent_base import add_input_grad as _add_input_grad
 
 
 def _nrz(a: np.ndarray, H: int) -> np.ndarray:
@@ -106,6 +107,22 @@ def _forward_dir(
     return Y, h_n, saved
 
 
+def _gru_factors(G: np.ndarray, HN: np.ndarray, DM: np.ndarray, F: np.ndarray) -> None:
+    """Fill F (k, N, 4, H) with the factors (r, HN r(1-r), DM z(1-z), (1-z)(1-n^2)) in place."""
+    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
+    F[:, :, 0] = r
+    Qr, Fz, Fn = F[:, :, 1], F[:, :, 2], F[:, :, 3]
+    np.subtract(1, r, out=Qr)
+    Qr *= r
+    Qr *= HN  # r (1 - r) (W_hn h + b_hn)
+    np.subtract(1, z, out=Fz)
+    np.multiply(n, n, out=Fn)
+    np.subtract(1, Fn, out=Fn)
+    Fn *= Fz  # (1 - z) (1 - n^2)
+    Fz *= z
+    Fz *= DM  # z (1 - z) (h_prev - n)
+
+
 def _backward_dir(
     sv: dict[str, Any],
     x2: np.ndarray,
@@ -127,23 +144,18 @@ def _backward_dir(
     Hprev = S[1:] if reverse else S[:-1]
     if plan.keep is not None:
         Hprev = Hprev * plan.keep[t0:]
-    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
-    Fzn = np.empty((W, N, 2, H), dt)  # (dz, dn) = dh * Fzn, built in place (no temporaries)
-    Fz, Fn = Fzn[:, :, 0], Fzn[:, :, 1]
-    np.subtract(1, z, out=Fz)
-    np.multiply(n, n, out=Fn)
-    np.subtract(1, Fn, out=Fn)
-    Fn *= Fz  # (1 - z) (1 - n^2)
-    Fz *= z
-    Fz *= DM  # z (1 - z) (h_prev - n)
-    Q = np.empty((W, N, 2, H), dt)  # (dhn, dr) = dn * Q
-    Q[:, :, 0] = r
-    Qr = Q[:, :, 1]
-    np.subtract(1, r, out=Qr)
-    Qr *= r
-    Qr *= HN  # r (1 - r) (W_hn h + b_hn)
+    z = G[:, :, 1]
+    # one buffer in the layout of the gradients (hn, r, z, n), filled with the factors
+    # (r, HN r (1 - r), DM z (1 - z), (1 - z)(1 - n^2)); the loop turns step u's factors into its
+    # gradients in place: (dz, dn) = dh * (Fz, Fn), then (dhn, dr) = dn * (r, Qr)
+    dG = np.empty((W, N, 4, H), dt)
+    step = max(1, 16384 // (N * H))  # a few steps at a time, so the passes stay in cache
+    for lo in range(0, W, step):
+        s = slice(lo, lo + step)
+        _gru_factors(G[s], HN[s], DM[s], dG[s])
     whh = _nrz(w_hh, H)  # (3H, H) rows n, r, z
-    dG = (np.zeros if plan.ragged else np.empty)((W, N, 4, H), dt)  # hn, r, z, n
+    if plan.valid is not None:  # rows past a sequence's end must contribute zero
+        dG *= plan.valid[t0:, :, :, None]
     dH = dhn.astype(dt, copy=True)
     dhb, tmp = np.empty((N, H), dt), np.empty((N, H), dt)
     sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
@@ -154,8 +166,8 @@ def _backward_dir(
         if hook is not None:
             plan.emit(hook, layer, direction, t, dh, None)
         g = dG[u, :B]  # (B, 4, H)
-        np.multiply(Fzn[u, :B], dh[:, None, :], out=g[:, 2:])
-        np.multiply(Q[u, :B], g[:, 3:], out=g[:, :2])
+        g[:, 2:] *= dh[:, None, :]  # dz, dn
+        g[:, :2] *= g[:, 3:]  # dhn = dn * r, dr = dn * HN r (1 - r)
         np.matmul(g[:, :3].reshape(B, 3 * H), whh, out=dH[:B])
         np.multiply(dh, z[u, :B], out=tmp[:B])
         dH[:B] += tmp[:B]
@@ -224,7 +236,7 @@ class GRULayer(Function):
         ndir = len(weights) // 4
         H = dh_n.shape[2]
         need_x = self.needs_input_grad[0]
-        dx = np.zeros((T * N, D), self.x2.dtype) if need_x else None
+        dx: np.ndarray | None = None
         dh0: list[np.ndarray] = []
         dws: list[Any] = []
         for d in range(ndir):
@@ -233,8 +245,8 @@ class GRULayer(Function):
                 self.saved[d], self.x2, dy[..., d * H : (d + 1) * H], dh_n[d],
                 weights[4 * d : 4 * d + 4], plan, d == 1, needs, self.hook, self.layer, d,
             )  # fmt: skip
-            if dx is not None:
-                dx[plan.t0 * N :] += r[0]
+            if need_x:
+                dx = _add_input_grad(dx, r[0], plan, T * N, D)
             dh0.append(r[1])
             dws.extend(r[2:])
         dx3 = None if dx is None else dx.reshape(T, N, D)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .recurrent_base import GradHook, TimePlan, step_order
+from .recurrent_base import add_input_grad as _add_input_grad
 
 
 def _roll(a: np.ndarray, H: int) -> np.ndarray:
@@ -68,36 +69,41 @@ def _forward_dir(
     sizes, resets = plan.sizes, plan.reset_steps
     if not reverse:
         S[0], C[0] = h0, c0
-    for t in step_order(plan, reverse, backward=False):
-        ip, io = (t + 1, t) if reverse else (t, t + 1)  # index of the previous / new state
-        B = sizes[t]
+    if not plan.ragged and not resets:
         if reverse:
-            lo, hi = plan.new_rows(t)
-            if hi > lo:  # sequences that end here start their reverse pass from h0
-                S[ip, lo:hi], C[ip, lo:hi] = h0[lo:hi], c0[lo:hi]
-        hp, cp = S[ip, :B], C[ip, :B]
-        if t in resets:
-            k = plan.keep[t, :B]  # type: ignore[index]
-            hp, cp = hp * k, cp * k
-        g = G[t, :B]  # (B, 4, H): o, i, f, g
-        np.matmul(hp, whh_t, out=hh2[:B])
-        g += hh[:B]
-        np.tanh(g, out=g)
-        sg = g[:, :3]
-        sg *= 0.5
-        sg += 0.5
-        c = C[io, :B]
-        np.multiply(g[:, 2], cp, out=c)
-        np.multiply(g[:, 1], g[:, 3], out=ig[:B])
-        c += ig[:B]
-        tc = TC[t, :B]
-        np.tanh(c, out=tc)
-        if M is None:
-            np.multiply(g[:, 0], tc, out=S[io, :B])
-        else:
-            m = M[t, :B]
-            np.multiply(g[:, 0], tc, out=m)
-            np.matmul(m, whr_t, out=S[io, :B])  # type: ignore[arg-type]
+            S[T], C[T] = h0, c0
+        _dense_forward_steps(G, S, C, TC, M, whh_t, whr_t, reverse)
+    else:  # variable lengths or resets: the general loop
+        for t in step_order(plan, reverse, backward=False):
+            ip, io = (t + 1, t) if reverse else (t, t + 1)  # index of the previous / new state
+            B = sizes[t]
+            if reverse:
+                lo, hi = plan.new_rows(t)
+                if hi > lo:  # sequences that end here start their reverse pass from h0
+                    S[ip, lo:hi], C[ip, lo:hi] = h0[lo:hi], c0[lo:hi]
+            hp, cp = S[ip, :B], C[ip, :B]
+            if t in resets:
+                k = plan.keep[t, :B]  # type: ignore[index]
+                hp, cp = hp * k, cp * k
+            g = G[t, :B]  # (B, 4, H): o, i, f, g
+            np.matmul(hp, whh_t, out=hh2[:B])
+            g += hh[:B]
+            np.tanh(g, out=g)
+            sg = g[:, :3]
+            sg *= 0.5
+            sg += 0.5
+            c = C[io, :B]
+            np.multiply(g[:, 2], cp, out=c)
+            np.multiply(g[:, 1], g[:, 3], out=ig[:B])
+            c += ig[:B]
+            tc = TC[t, :B]
+            np.tanh(c, out=tc)
+            if M is None:
+                np.multiply(g[:, 0], tc, out=S[io, :B])
+            else:
+                m = M[t, :B]
+                np.multiply(g[:, 0], tc, out=m)
+                np.matmul(m, whr_t, out=S[io, :B])  # type: ignore[arg-type]
     if reverse:
         Y, h_n, c_n = S[:-1], S[0].copy(), C[0].copy()
     else:
@@ -110,6 +116,111 @@ def _forward_dir(
             M = None if M is None else M[t0:].copy()
         saved = {"G": G, "S": S, "C": C, "TC": TC, "M": M}
     return Y, h_n, c_n, saved
+
+
+def _lstm_factors(
+    G: np.ndarray, TC: np.ndarray, Cprev: np.ndarray, F: np.ndarray, A: np.ndarray
+) -> None:
+    """Fill F (k, N, 4, H) and A (k, N, H) for k steps, in place (no temporaries)."""
+    o, i, f, g = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
+    for j, (gate, other) in enumerate(((o, TC), (i, g), (f, Cprev))):
+        Fj = F[:, :, j]  # gate (1 - gate) * other: (tanh(c), g, c_prev) times sigmoid'
+        np.subtract(1, gate, out=Fj)
+        Fj *= gate
+        Fj *= other
+    F3 = F[:, :, 3]  # i (1 - g^2)
+    np.multiply(g, g, out=F3)
+    np.subtract(1, F3, out=F3)
+    F3 *= i
+    np.multiply(TC, TC, out=A)  # o (1 - tanh(c)^2)
+    np.subtract(1, A, out=A)
+    A *= o
+
+
+def _dense_forward_steps(
+    G: np.ndarray,
+    S: np.ndarray,
+    C: np.ndarray,
+    TC: np.ndarray,
+    M: np.ndarray | None,
+    whh_t: np.ndarray,
+    whr_t: np.ndarray | None,
+    reverse: bool,
+) -> None:
+    """The step loop for a full batch without resets (the common case).
+
+    Same arithmetic as the general loop in :func:`_forward_dir`; the per-step views come from
+    ``zip`` over the time axis, which costs less than indexing, and matters for small layers.
+    """
+    N, H = G.shape[1], G.shape[3]
+    hh = np.empty((N, 4, H), G.dtype)
+    hh2 = hh.reshape(N, 4 * H)
+    ig = np.empty((N, H), G.dtype)
+    Sp, So, Cp, Co = (S[1:], S[:-1], C[1:], C[:-1]) if reverse else (S[:-1], S[1:], C[:-1], C[1:])
+    # per step: gates (o, i, f, g), the sigmoid block, each gate, previous and new states
+    views = [G, G[:, :, :3], G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3], Sp, Cp, Co, TC, So]
+    views.append(TC if M is None else M)
+    if reverse:
+        views = [v[::-1] for v in views]
+    for g, gs, go, gi, gf, gg, hp, cp, c, tc, h, m in zip(*views):
+        np.matmul(hp, whh_t, out=hh2)
+        g += hh
+        np.tanh(g, out=g)
+        gs *= 0.5
+        gs += 0.5
+        np.multiply(gf, cp, out=c)
+        np.multiply(gi, gg, out=ig)
+        c += ig
+        np.tanh(c, out=tc)
+        if M is None:
+            np.multiply(go, tc, out=h)
+        else:
+            np.multiply(go, tc, out=m)
+            np.matmul(m, whr_t, out=h)  # type: ignore[arg-type]
+
+
+def _dense_backward_steps(
+    dG: np.ndarray,
+    A: np.ndarray,
+    G: np.ndarray,
+    dY: np.ndarray,
+    DH: np.ndarray | None,
+    dH: np.ndarray,
+    dC: np.ndarray,
+    whh: np.ndarray,
+    w_hr: np.ndarray | None,
+    plan: TimePlan,
+    reverse: bool,
+    hook: GradHook | None,
+    layer: int,
+    direction: int,
+) -> None:
+    """The BPTT loop for a full batch without resets; as the general loop in
+    :func:`_backward_dir`, with per-step views from ``zip``."""
+    W, N, _, H = dG.shape
+    P = dH.shape[1]
+    dt = dG.dtype
+    t0 = plan.t0
+    dhb, dcb = np.empty((N, P), dt), np.empty((N, H), dt)
+    dmb = np.empty((N, H), dt)
+    ts = range(t0, plan.T)
+    views: list[Any] = [ts, dY[t0:], A, dG[:, :, 0], dG[:, :, 1:], G[:, :, 2]]
+    views.append(dG.reshape(W, N, 4 * H))
+    views.append(dG if DH is None else DH)
+    if not reverse:  # the forward direction's BPTT runs backwards in time
+        views = [v[::-1] for v in views]
+    for t, dy, a, g0, g1, gf, g2, dslot in zip(*views):
+        dh = dhb if DH is None else dslot
+        np.add(dy, dH, out=dh)
+        dm = dh if w_hr is None else np.matmul(dh, w_hr, out=dmb)
+        np.multiply(dm, a, out=dcb)
+        dcb += dC
+        if hook is not None:
+            plan.emit(hook, layer, direction, t, dh, dcb)
+        g0 *= dm
+        g1 *= dcb[:, None, :]
+        np.multiply(dcb, gf, out=dC)
+        np.matmul(g2, whh, out=dH)
 
 
 def _backward_dir(
@@ -135,48 +246,50 @@ def _backward_dir(
     Hprev, Cprev = (S[1:], C[1:]) if reverse else (S[:-1], C[:-1])
     if plan.keep is not None:
         Hprev, Cprev = Hprev * plan.keep[t0:], Cprev * plan.keep[t0:]
-    # derivative factors of all steps at once
-    o, i, f, g = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-    F = np.empty((W, N, 4, H), dt)  # d gate pre-activation = factor * (dm for o, dc for i, f, g)
-    for k, (gate, other) in enumerate(((o, TC), (i, g), (f, Cprev))):
-        Fk = F[:, :, k]  # gate (1 - gate) * other, in place: no temporaries
-        np.subtract(1, gate, out=Fk)
-        Fk *= gate
-        Fk *= other
-    F3 = F[:, :, 3]  # i (1 - g^2)
-    np.multiply(g, g, out=F3)
-    np.subtract(1, F3, out=F3)
-    F3 *= i
-    A = np.multiply(TC, TC)  # (W, N, H): dc_t += dm_t * o (1 - tanh(c)^2)
-    np.subtract(1, A, out=A)
-    A *= o
+    # derivative factors of all steps at once. F: d gate pre-activation = factor * (dm for o,
+    # dc for i, f, g); the BPTT loop turns each step's factors into that step's gradients in
+    # place, so F ends up as dG (one buffer, not two). A: dc_t += dm_t * o (1 - tanh(c)^2).
+    F = np.empty((W, N, 4, H), dt)
+    A = np.empty((W, N, H), dt)
+    step = max(1, 16384 // (N * H))  # a few steps at a time, so the passes stay in cache
+    for lo in range(0, W, step):
+        s = slice(lo, lo + step)
+        _lstm_factors(G[s], TC[s], Cprev[s], F[s], A[s])
     whh = _roll(w_hh, H)  # (4H, P)
-    alloc = np.zeros if plan.ragged else np.empty  # rows past an end must contribute zero
-    dG = alloc((W, N, 4, H), dt)
+    if plan.valid is not None:  # rows past a sequence's end must contribute zero
+        F *= plan.valid[t0:, :, :, None]
+    dG = F
     dG3 = dG.reshape(W, N, 4 * H)
+    alloc = np.zeros if plan.ragged else np.empty
     dH, dC = dhn.astype(dt, copy=True), dcn.astype(dt, copy=True)  # carried dL/dh, dL/dc
     DH = None if w_hr is None else alloc((W, N, P), dt)  # dL/dh_t, for dW_hr
     dhb, dcb = np.empty((N, P), dt), np.empty((N, H), dt)
     dmb = None if w_hr is None else np.empty((N, H), dt)
     sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
-    for t in step_order(plan, reverse, backward=True):
-        u, B = t - t0, sizes[t]
-        dh = dhb[:B] if DH is None else DH[u, :B]
-        np.add(dY[t, :B], dH[:B], out=dh)
-        dm = dh if w_hr is None else np.matmul(dh, w_hr, out=dmb[:B])  # type: ignore[index]
-        dc = dcb[:B]
-        np.multiply(dm, A[u, :B], out=dc)
-        dc += dC[:B]
-        if hook is not None:
-            plan.emit(hook, layer, direction, t, dh, dc)
-        np.multiply(dm, F[u, :B, 0], out=dG[u, :B, 0])
-        np.multiply(F[u, :B, 1:], dc[:, None, :], out=dG[u, :B, 1:])
-        np.multiply(dc, G[u, :B, 2], out=dC[:B])
-        np.matmul(dG3[u, :B], whh, out=dH[:B])
-        if t in resets:
-            k = keep[t, :B]  # type: ignore[index]
-            dH[:B] *= k
-            dC[:B] *= k
+    if not plan.ragged and not resets:
+        _dense_backward_steps(
+            dG, A, G, dY, DH, dH, dC, whh, w_hr, plan, reverse, hook, layer, direction
+        )
+    else:  # variable lengths or resets: the general loop
+        for t in step_order(plan, reverse, backward=True):
+            u, B = t - t0, sizes[t]
+            dh = dhb[:B] if DH is None else DH[u, :B]
+            np.add(dY[t, :B], dH[:B], out=dh)
+            dm = dh if w_hr is None else np.matmul(dh, w_hr, out=dmb[:B])  # type: ignore[index]
+            dc = dcb[:B]
+            np.multiply(dm, A[u, :B], out=dc)
+            dc += dC[:B]
+            if hook is not None:
+                plan.emit(hook, layer, direction, t, dh, dc)
+            g = dG[u, :B]  # (B, 4, H): factors in, gradients out
+            g[:, 0] *= dm
+            g[:, 1:] *= dc[:, None, :]
+            np.multiply(dc, G[u, :B, 2], out=dC[:B])
+            np.matmul(dG3[u, :B], whh, out=dH[:B])
+            if t in resets:
+                k = keep[t, :B]  # type: ignore[index]
+                dH[:B] *= k
+                dC[:B] *= k
     if t0 > 0:  # the gradient stopped before reaching the initial state
         dH[...] = 0
         dC[...] = 0
@@ -249,7 +362,7 @@ class LSTMLayer(Function):
         ndir = len(weights) // 5
         P = dh_n.shape[2]
         need_x = self.needs_input_grad[0]
-        dx = np.zeros((T * N, D), self.x2.dtype) if need_x else None
+        dx: np.ndarray | None = None
         dh0: list[np.ndarray] = []
         dc0: list[np.ndarray] = []
         dws: list[Any] = []
@@ -259,8 +372,8 @@ class LSTMLayer(Function):
                 self.saved[d], self.x2, dy[..., d * P : (d + 1) * P], dh_n[d], dc_n[d],
                 weights[5 * d : 5 * d + 5], plan, d == 1, needs, self.hook, self.layer, d,
             )  # fmt: skip
-            if dx is not None:
-                dx[plan.t0 * N :] += r[0]
+            if need_x:
+                dx = _add_input_grad(dx, r[0], plan, T * N, D)
             dh0.append(r[1])
             dc0.append(r[2])
             dws.extend(r[3:])

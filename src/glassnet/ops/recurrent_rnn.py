@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .recurrent_base import GradHook, TimePlan, step_order
+from .recurrent_base import add_input_grad as _add_input_grad
 
 
 def _forward_dir(
@@ -92,7 +93,9 @@ def _backward_dir(
     else:
         Fd = np.multiply(Hout, Hout)
         np.subtract(1, Fd, out=Fd)
-    dA = (np.zeros if plan.ragged else np.empty)((W, N, H), dt)
+    if plan.valid is not None:  # rows past a sequence's end must contribute zero
+        Fd *= plan.valid[t0:]
+    dA = Fd  # each step turns its factor into its gradient in place
     dH = dhn.astype(dt, copy=True)
     dhb = np.empty((N, H), dt)
     sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
@@ -102,7 +105,7 @@ def _backward_dir(
         np.add(dY[t, :B], dH[:B], out=dh)
         if hook is not None:
             plan.emit(hook, layer, direction, t, dh, None)
-        np.multiply(dh, Fd[u, :B], out=dA[u, :B])
+        dA[u, :B] *= dh
         np.matmul(dA[u, :B], w_hh, out=dH[:B])
         if t in resets:
             dH[:B] *= keep[t, :B]  # type: ignore[index]
@@ -171,7 +174,7 @@ class RNNLayer(Function):
         ndir = len(weights) // 4
         H = dh_n.shape[2]
         need_x = self.needs_input_grad[0]
-        dx = np.zeros((T * N, D), self.x2.dtype) if need_x else None
+        dx: np.ndarray | None = None
         dh0: list[np.ndarray] = []
         dws: list[Any] = []
         for d in range(ndir):
@@ -181,8 +184,8 @@ class RNNLayer(Function):
                 weights[4 * d : 4 * d + 4], plan, d == 1, self.relu, needs, self.hook,
                 self.layer, d,
             )  # fmt: skip
-            if dx is not None:
-                dx[plan.t0 * N :] += r[0]
+            if need_x:
+                dx = _add_input_grad(dx, r[0], plan, T * N, D)
             dh0.append(r[1])
             dws.extend(r[2:])
         dx3 = None if dx is None else dx.reshape(T, N, D)
