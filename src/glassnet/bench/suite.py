@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._atomic import atomic_write_text
 from .cases import GROUPS, build_cases, torch_or_none
 from .harness import Result, Settings, blas_threads, gemm_peak_gflops, machine_info, rss_peaks
 from .harness import run_case as _run_case
@@ -188,7 +189,7 @@ def format_markdown(report: Report, command: str = "glassnet bench all --markdow
 
 def write_json(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
+    atomic_write_text(path, json.dumps(report, indent=1) + "\n")
 
 
 def write_markdown_page(
@@ -204,4 +205,4 @@ def write_markdown_page(
         raise ValueError(f"{path} lacks the markers {begin!r} / {end!r}")
     pre, rest = text.split(begin, 1)
     _, post = rest.split(end, 1)
-    path.write_text(f"{pre}{begin}\n{table}\n{end}{post}")
+    atomic_write_text(path, f"{pre}{begin}\n{table}\n{end}{post}")
