@@ -17,12 +17,7 @@ from ..nn.conv import Conv2d
 from ..nn.linear import Dropout, Flatten, Linear
 from ..nn.module import Module
 from ..nn.pooling import MaxPool2d
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"LeNet expected a positive int {name}, got {value!r}")
-    return int(value)
+from ._validate import positive_int
 
 
 class LeNet(Module):
@@ -72,11 +67,11 @@ class LeNet(Module):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.num_classes = _positive_int(num_classes, "num_classes")
-        self.image_size = _positive_int(image_size, "image_size")
-        channels = tuple(_positive_int(c, "channels entry") for c in channels)
-        hidden = tuple(_positive_int(h, "hidden entry") for h in hidden)
+        self.in_channels = positive_int(in_channels, "in_channels", "LeNet")
+        self.num_classes = positive_int(num_classes, "num_classes", "LeNet")
+        self.image_size = positive_int(image_size, "image_size", "LeNet")
+        channels = tuple(positive_int(c, "channels entry", "LeNet") for c in channels)
+        hidden = tuple(positive_int(h, "hidden entry", "LeNet") for h in hidden)
         if not channels:
             raise ValueError("LeNet expected at least one convolution block (channels), got ()")
         side = self.image_size // 2 ** len(channels)
@@ -87,7 +82,7 @@ class LeNet(Module):
             )
         if kernel_size is None:
             kernel_size = 5 if self.image_size >= 16 else 3
-        k = _positive_int(kernel_size, "kernel_size")
+        k = positive_int(kernel_size, "kernel_size", "LeNet")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"LeNet expected dropout in [0, 1), got {dropout}")
         gen = get_rng(rng)
