@@ -304,3 +304,18 @@ def test_export_onnx_and_safetensors(tmp_path, capsys):
     assert set(weights) == set(model.state_dict())
     code, _, err = run(["export", ckpt], capsys)
     assert code == 2 and "nothing to do" in err
+
+
+def test_offline_download_is_one_line(tmp_path, capsys, monkeypatch):
+    import urllib.error
+
+    import glassnet.data.download as dl
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(dl, "_urlopen", offline)
+    monkeypatch.setenv("GLASSNET_CACHE", str(tmp_path / "cache"))
+    code, _, err = run(["train", "cnn", "--data", "mnist", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "could not download train-images-idx3-ubyte.gz" in err and "place it at" in err

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..data.download import DownloadError
 
 # Subcommand modules, in the order they appear in --help.
 SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "bench", "export"]
@@ -22,6 +23,10 @@ SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "bench", "export"]
 
 class CLIError(Exception):
     """A user error: printed as ``glassnet: error: <message>`` with exit code 2."""
+
+
+# Errors that mean "the input was wrong" (files, values, downloads), not "glassnet is broken".
+USER_ERRORS = (CLIError, ValueError, TypeError, OSError, DownloadError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,17 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except (
-        CLIError,
-        ValueError,
-        TypeError,
-        FileNotFoundError,
-        IsADirectoryError,
-        PermissionError,
-    ) as e:
+    except USER_ERRORS as e:
         if os.environ.get("GLASSNET_DEBUG"):
             raise
-        print(f"glassnet: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())  # one line, whatever the exception's layout
+        print(f"glassnet: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
