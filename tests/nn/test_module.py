@@ -277,3 +277,28 @@ def test_module_attribute_errors():
         lin.weight = np.zeros((2, 2))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         lin.nope
+
+
+@given(v=st.integers(2, 6), d=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_embedding_gradcheck_and_parity(v, d, seed):
+    from ..helpers import check_grad
+
+    r = np.random.default_rng(seed)
+    idx = r.integers(0, v, (3, 4))  # repeated indices accumulate
+    w = r.standard_normal((v, d))
+    check_grad(lambda t: glassnet.nn.functional.embedding(idx, t), w, seed=seed)
+    parity(
+        lambda t: glassnet.nn.functional.embedding(idx, t, padding_idx=0),
+        lambda t: torch.nn.functional.embedding(torch.from_numpy(idx), t, padding_idx=0),
+        w,
+        seed=seed,
+    )
+
+
+def test_dropout_gradient_is_the_forward_mask():
+    x = glassnet.tensor(np.random.default_rng(0).standard_normal((4, 5)), requires_grad=True)
+    y = glassnet.nn.functional.dropout(x, 0.5, rng=np.random.default_rng(1))
+    g = np.random.default_rng(2).standard_normal((4, 5))
+    y.backward(g)
+    scale = np.where(y.data != 0, 2.0, 0.0)  # kept elements were scaled by 1 / (1 - p)
+    assert_close(x.grad, g * scale)
