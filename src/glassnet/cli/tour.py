@@ -10,7 +10,7 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "tour",
-        help="walk through the whole library on bundled data (offline, about three minutes)",
+        help="walk through the whole library on bundled data (offline, about a minute)",
         description=(
             "Convolution as mathematics and as a layer, a CNN on digits, AR vs latent-AR "
             "forecasting of sunspots, gradient flow in RNN/LSTM/GRU and a character LSTM on the "
