@@ -283,59 +283,63 @@ class ConvPlan:
             np.matmul(wmat, self._gather(ph4, a, b, buf), out=y[:, :, a:b])  # (G, Fg, B)
         return y.reshape(f, n * self.P)
 
-    def correlate_backward(
-        self,
-        ph: np.ndarray | None,
-        dy: np.ndarray,
-        w: np.ndarray,
-        groups: int,
-        need_input: bool = True,
-        need_weight: bool = True,
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Both gradients of ``correlate`` in one pass over the column blocks.
+    def weight_grad(
+        self, ph: np.ndarray, dy: np.ndarray, w_shape: Sequence[int], groups: int
+    ) -> np.ndarray:
+        """Weight gradient of ``correlate``: dW = sum over column blocks of ``dY @ cols^T``.
 
         Args:
-            ph: the packed input (C, R, N*P + tail); needed for the weight gradient only.
+            ph: the packed input (C, R, N*P + tail).
             dy: the packed upstream gradient (F, N*P), zero off the output grid.
-            w: the weight (F, C/G, *K).
+            w_shape: the weight's shape (F, C/G, *K).
 
         Returns:
-            dph: (C, R, N*P + tail), the input gradient in packed form: per block,
-                ``dcols = W^T @ dY[:, block]`` and tap k's rows are added onto its shifted slice.
-            dw: (F, C/G, *K) = sum over blocks of ``dY[:, block] @ cols[:, block]^T``.
+            dw: (F, C/G, *K). Computed as ``cols (K*C, B) @ dY^T (B, F)`` per block (measured
+            a little faster than the other orientation) and summed.
+        """
+        f, cg = w_shape[:2]
+        g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
+        n = dy.shape[-1] // self.P
+        dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
+        ph4 = ph.reshape(g, cg, r, ph.shape[-1])
+        blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
+        buf = np.empty(g * k * cg * (blocks[0][1] - blocks[0][0]), dy.dtype)
+        dwt = np.zeros((g, k * cg, fg), dy.dtype)  # row (k, c), column f
+        part = np.empty_like(dwt)
+        for a, b in blocks:
+            np.matmul(self._gather(ph4, a, b, buf), dy3[:, :, a:b].swapaxes(1, 2), out=part)
+            dwt += part
+        dw = dwt.reshape(g, k, cg, fg).transpose(0, 3, 2, 1)  # (G, Fg, Cg, K)
+        return np.ascontiguousarray(dw).reshape(f, cg, *self.kernel)
+
+    def scatter_grad(self, dy: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+        """Input gradient in packed form, by accumulating shifted slices.
+
+        Per column block, ``dcols = W^T (K*C, F) @ dY[:, block]`` and tap k's rows are added
+        onto its shifted slice of ``dph``: the adjoint of ``_gather``.
+
+        Shapes:
+            dy: (F, N*P), zero off the output grid    w: (F, C/G, *K)
+            returns dph: (C, R, N*P + tail)
         """
         f, cg = w.shape[:2]
         g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
         n = dy.shape[-1] // self.P
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
-        width = blocks[0][1] - blocks[0][0]
         wmat_t = w.reshape(g, fg, cg, k).transpose(0, 3, 2, 1).reshape(g, k * cg, fg)  # (k, c) rows
-        dph = np.zeros((g, cg, r, n * self.P + self.tail) if need_input else 0, dy.dtype)
-        dcols_buf = np.empty(g * k * cg * width if need_input else 0, dy.dtype)
-        ph4 = ph.reshape(g, cg, r, ph.shape[-1]) if need_weight and ph is not None else dph
-        dw = np.zeros((g, fg, k * cg) if need_weight else 0, dy.dtype)  # column (k, c)
-        part = np.empty_like(dw)
-        cols_buf = np.empty(g * k * cg * width if need_weight else 0, dy.dtype)
+        dph = np.zeros((g, cg, r, n * self.P + self.tail), dy.dtype)
+        buf = np.empty(g * k * cg * (blocks[0][1] - blocks[0][0]), dy.dtype)
         for a, b in blocks:
-            dy_blk = dy3[:, :, a:b]  # (G, Fg, B), read by both products while in cache
-            if need_weight:
-                np.matmul(dy_blk, self._gather(ph4, a, b, cols_buf).swapaxes(1, 2), out=part)
-                dw += part
-            if need_input:
-                dcols = dcols_buf[: g * k * cg * (b - a)].reshape(g, k * cg, b - a)
-                np.matmul(wmat_t, dy_blk, out=dcols)
-                dcols4 = dcols.reshape(g, k, cg, b - a)
-                for t, (ri, off) in enumerate(self.taps):
-                    dph[:, :, ri, off + a : off + b] += dcols4[:, t]
-        dw_out = None
-        if need_weight:
-            dw = dw.reshape(g, fg, k, cg).transpose(0, 1, 3, 2)  # (G, Fg, Cg, K)
-            dw_out = np.ascontiguousarray(dw).reshape(f, cg, *self.kernel)
-        return (dph.reshape(g * cg, r, -1) if need_input else None), dw_out
+            dcols = buf[: g * k * cg * (b - a)].reshape(g, k * cg, b - a)
+            np.matmul(wmat_t, dy3[:, :, a:b], out=dcols)
+            dcols4 = dcols.reshape(g, k, cg, b - a)
+            for t, (ri, off) in enumerate(self.taps):
+                dph[:, :, ri, off + a : off + b] += dcols4[:, t]
+        return dph.reshape(g * cg, r, -1)
 
     def flips(self, w_shape: Sequence[int], groups: int) -> bool:
-        """Whether ``input_grad`` correlates with the flipped kernel (else accumulates slices).
+        """Whether ``input_grad`` correlates with the flipped kernel (else ``scatter_grad``).
 
         The flipped correlation gathers F channels per tap where the slice accumulation adds C
         channels per tap, and it runs the faster GEMM (inner dimension K*F rather than F):
@@ -343,11 +347,14 @@ class ConvPlan:
         """
         return self.flip_plan is not None and w_shape[0] <= w_shape[1] * groups
 
-    def input_grad(self, dy: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    def input_grad(
+        self, dy: np.ndarray, w: np.ndarray, groups: int, packed_dy: np.ndarray | None = None
+    ) -> np.ndarray:
         """Input gradient, the adjoint of the convolution: (N, F, *O) -> (N, C, *D).
 
         Stride 1 and F <= C: a correlation of dy with the flipped kernel (``flip_plan``).
-        Otherwise the shifted-slice accumulation of ``correlate_backward``.
+        Otherwise the shifted-slice accumulation of ``scatter_grad`` on ``packed_dy``
+        (``pack_output(dy)``, computed here unless the caller already has it).
         """
         n = dy.shape[0]
         if self.flips(w.shape, groups):
@@ -356,9 +363,9 @@ class ConvPlan:
             return fp.unpack_output(
                 fp.correlate(fp.pack_input(dy), flip_kernel(w, groups), groups), n, None
             )
-        dph, _ = self.correlate_backward(None, self.pack_output(dy), w, groups, need_weight=False)
-        assert dph is not None
-        return self.unpack_input(dph, n)
+        if packed_dy is None:
+            packed_dy = self.pack_output(dy)
+        return self.unpack_input(self.scatter_grad(packed_dy, w, groups), n)
 
 
 def flip_kernel(w: np.ndarray, groups: int) -> np.ndarray:

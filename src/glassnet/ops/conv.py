@@ -80,16 +80,15 @@ class ConvNd(Function):
         if n == 0:
             dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[0], w.dtype)
         else:
-            flip = need[0] and plan.flips(w.shape, g)
-            if flip:  # stride 1, F <= C: correlate dy with the flipped kernel
-                dx = plan.input_grad(dy, w, g)  # (N, C, *D)
-            if (need[0] and not flip) or need[1]:
-                d_y = plan.pack_output(dy)  # (F, N*P), zeros off the output grid
-                ph = plan.pack_input(x) if need[1] else None  # (C, R, N*P)
-                # dph: packed input gradient (C, R, N*P); dw: (F, C/groups, *K)
-                dph, dw = plan.correlate_backward(ph, d_y, w, g, need[0] and not flip, need[1])
-                if dph is not None:
-                    dx = plan.unpack_input(dph, n)  # (N, C, *D)
+            # dy packed (F, N*P) with zeros off the output grid, when some product reads it
+            d_y = None
+            if need[1] or (need[0] and not plan.flips(w.shape, g)):
+                d_y = plan.pack_output(dy)
+            if need[0]:  # the adjoint correlation (flipped kernel or shifted-slice scatter)
+                dx = plan.input_grad(dy, w, g, d_y)  # (N, C, *D)
+            if need[1]:  # dw: the input correlated with dy
+                assert d_y is not None
+                dw = plan.weight_grad(plan.pack_input(x), d_y, w.shape, g)
             if len(need) > 2 and need[2]:
                 db = _bias_sum(dy)  # (F,)
         if dx is not None and self.unbatched:
@@ -152,7 +151,7 @@ class ConvTransposeNd(Function):
             if need[0]:
                 dx = plan.unpack_output(plan.correlate(ph, w, g), n, None)  # (N, C, *D)
             if need[1]:  # the kernel correlates dy (as the input) with x (as the gradient)
-                _, dw = plan.correlate_backward(ph, plan.pack_output(x), w, g, False, True)
+                dw = plan.weight_grad(ph, plan.pack_output(x), w.shape, g)
             if len(need) > 2 and need[2]:
                 db = _bias_sum(dy)  # (F,)
         if dx is not None and self.unbatched:
