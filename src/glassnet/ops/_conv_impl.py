@@ -62,9 +62,10 @@ import numpy as np
 # that the copies land in cache and the GEMM reads them from there (measured single-threaded:
 # 1.3-2x faster than one big im2col matrix, and no memory beyond one block). At most
 # _MAX_BLOCKS blocks per call: every GEMM call synchronises the BLAS threads, which costs
-# dearly when another process competes for the cores.
+# dearly when another process competes for the cores (paired A/B on 2 threads, conv shapes
+# (b)-(e) of the benchmarks: 4 blocks 0-5 % faster than 8; 2 blocks 4-10 % slower).
 _BLOCK_BYTES = 2**20
-_MAX_BLOCKS = 8
+_MAX_BLOCKS = 4
 _MIN_BLOCK = 128
 
 
