@@ -64,11 +64,16 @@ class ConvNd(Function):
         lo, hi = zip(*padding)
         self.plan = ConvPlan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
         self.x, self.w, self.groups = x, w, groups  # saved: the input itself, not a packed copy
+        self.ph = None
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
         else:
             ph = self.plan.pack_input(xb)  # (C, R, N*P): padded, phase-split, channel-major
             y = self.plan.unpack_output(self.plan.correlate(ph, w, groups), xb.shape[0], b)
+            if self.needs_input_grad[1] and max(stride) > 1:
+                # a strided phase split costs ~10 % of the whole op (paired A/B on shape (d));
+                # a stride-1 pack is cheap, so those layers keep only x (less memory)
+                self.ph = ph
         return y[0] if self.unbatched else y  # (N, F, *O)
 
     def backward(self, dy: np.ndarray) -> tuple[Any, ...]:
@@ -88,7 +93,8 @@ class ConvNd(Function):
                 dx = plan.input_grad(dy, w, g, d_y)  # (N, C, *D)
             if need[1]:  # dw: the input correlated with dy
                 assert d_y is not None
-                dw = plan.weight_grad(plan.pack_input(x), d_y, w.shape, g)
+                ph = self.ph if self.ph is not None else plan.pack_input(x)  # (C, R, N*P)
+                dw = plan.weight_grad(ph, d_y, w.shape, g)
             if len(need) > 2 and need[2]:
                 db = _bias_sum(dy)  # (F,)
         if dx is not None and self.unbatched:
