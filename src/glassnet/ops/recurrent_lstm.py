@@ -190,7 +190,7 @@ def _dense_forward_steps(
             np.multiply(go, tc, out=h)
         else:
             np.multiply(go, tc, out=m)
-            np.matmul(w_hr, m, out=h)
+            np.matmul(w_hr, m, out=h)  # type: ignore[arg-type]
 
 
 def _dense_backward_steps(
