@@ -469,6 +469,38 @@ def test_input_gradient_routes_agree(
     assert_close(flipped, plan.unpack_input(dph, len(dy)))
 
 
+def test_block_buffer_is_reused_per_thread_and_never_aliased() -> None:
+    """The im2col scratch buffer: one per thread, reused, and no result is a view of it."""
+    import threading
+
+    r = np.random.default_rng(21)
+    w = r.standard_normal((4, 3, 3, 3))
+    xs = [r.standard_normal((2, 3, 9, 8)) for _ in range(4)]
+    serial = [C.conv2d(t(x), t(w), padding=1).data.copy() for x in xs]
+    first = C.conv2d(t(xs[0]), t(w), padding=1).data
+    C.conv2d(t(xs[1]), t(w), padding=1)  # a later call must not overwrite the first result
+    assert_close(first, serial[0])
+    buf = _conv_impl._block_buffer(8, np.float64)
+    assert _conv_impl._block_buffer(4, np.float64).base is buf.base  # reused, not reallocated
+
+    results: list[Any] = [None] * len(xs)
+    bufs: list[Any] = [None] * len(xs)
+
+    def work(i: int) -> None:
+        for _ in range(20):
+            results[i] = C.conv2d(t(xs[i]), t(w), padding=1).data
+        bufs[i] = _conv_impl._block_buffer(1, np.float64).base
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for got, want in zip(results, serial):
+        assert_close(got, want)
+    assert len({id(b) for b in bufs}) == len(xs)  # each thread had its own buffer
+
+
 # ---------------------------------------------------------------------------- the mathematics
 def test_translation_equivariance() -> None:
     """Shift the input, the output shifts by the same amount (stride 1), or by shift / stride."""
