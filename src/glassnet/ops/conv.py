@@ -68,11 +68,13 @@ class ConvNd(Function):
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
         else:
-            ph = self.plan.pack_input(xb)  # (C, R, N*P): padded, phase-split, channel-major
+            # a strided phase split costs ~10 % of the whole op (paired A/B on shape (d)), so
+            # such a layer keeps its packed input for the weight gradient; a stride-1 pack is
+            # cheap, so those layers keep only x (less memory) and pack into scratch
+            keep = self.needs_input_grad[1] and max(stride) > 1
+            ph = self.plan.pack_input(xb, scratch=not keep)  # (C, R, N*P): padded, phase-split
             y = self.plan.unpack_output(self.plan.correlate(ph, w, groups), xb.shape[0], b)
-            if self.needs_input_grad[1] and max(stride) > 1:
-                # a strided phase split costs ~10 % of the whole op (paired A/B on shape (d));
-                # a stride-1 pack is cheap, so those layers keep only x (less memory)
+            if keep:
                 self.ph = ph
         return y[0] if self.unbatched else y  # (N, F, *O)
 
