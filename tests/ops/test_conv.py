@@ -480,8 +480,8 @@ def test_scratch_is_reused_per_thread_and_never_aliased() -> None:
     first = C.conv2d(t(xs[0]), t(w), padding=1).data
     C.conv2d(t(xs[1]), t(w), padding=1)  # a later call must not overwrite the first result
     assert_close(first, serial[0])
-    buf = _conv_impl._scratch("cols", (8,), np.float64)
-    assert _conv_impl._scratch("cols", (4,), np.float64).base is buf.base  # reused
+    buf = _conv_impl._scratch("conv.cols", (8,), np.float64)
+    assert _conv_impl._scratch("conv.cols", (4,), np.float64).base is buf.base  # reused
 
     results: list[Any] = [None] * len(xs)
     bufs: list[Any] = [None] * len(xs)
@@ -489,7 +489,7 @@ def test_scratch_is_reused_per_thread_and_never_aliased() -> None:
     def work(i: int) -> None:
         for _ in range(20):
             results[i] = C.conv2d(t(xs[i]), t(w), padding=1).data
-        bufs[i] = _conv_impl._scratch("cols", (1,), np.float64).base
+        bufs[i] = _conv_impl._scratch("conv.cols", (1,), np.float64).base
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
     for th in threads:

@@ -53,11 +53,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from ._scratch import scratch as _scratch
 
 # The im2col matrix is built and consumed block by block, each block at least this many bytes, so
 # that the copies land in cache and the GEMM reads them from there (measured single-threaded:
@@ -68,40 +69,6 @@ import numpy as np
 _BLOCK_BYTES = 2**20
 _MAX_BLOCKS = 4
 _MIN_BLOCK = 128
-
-
-# Scratch arrays that never leave a call - the im2col blocks, the packed input, output and
-# upstream gradient, the packed input gradient - are kept per thread and role and reused across
-# calls. Fresh arrays that size page-fault on every call once glibc has handed the memory back
-# to the kernel, and faults are dear here: ~0.12 ms per MB touched, against ~0.07 ms per MB to
-# zero a reused buffer (measured: ~2000 faults per forward+backward on benchmark shape (b)).
-# Buffers over _SCRATCH_MAX_BYTES are not kept (bounds what a thread holds to 5 x that).
-_SCRATCH_MAX_BYTES = 2**26
-_workspace = threading.local()
-
-
-def _scratch(role: str, shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
-    """An array of ``shape`` from this thread's buffer for ``role`` (zero-filled if ``zero``).
-
-    Roles and who uses them, one call at a time: ``'cols'`` (the column blocks of
-    ``correlate``, ``weight_grad``, ``scatter_grad``), ``'packed'`` (``correlate``'s result),
-    ``'pack_in'`` (``pack_input(..., scratch=True)``), ``'pack_out'`` (``pack_output``),
-    ``'dph'`` (``scatter_grad``'s result). An array from a role is valid until that role's next
-    use on the thread, so each is consumed (unpacked or reduced) before the next kernel runs.
-    """
-    dt = np.dtype(dtype)
-    size = math.prod(shape)
-    if size * dt.itemsize > _SCRATCH_MAX_BYTES:
-        return (np.zeros if zero else np.empty)(shape, dt)
-    key = f"{role}:{dt.str}"
-    buf = _workspace.__dict__.get(key)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dt)
-        setattr(_workspace, key, buf)
-    out = buf[:size].reshape(shape)
-    if zero:
-        out.fill(0)
-    return out
 
 
 class ConvPlan:
@@ -242,14 +209,16 @@ class ConvPlan:
     def pack_input(self, x: np.ndarray, scratch: bool = True) -> np.ndarray:
         """(N, C, *D) -> zero-padded, phase-split, channel-major (C, R, N * P + tail).
 
-        ``scratch``: build it in this thread's ``'pack_in'`` buffer (valid until the next
-        scratch pack); ``False`` for a packed input the caller keeps.
+        ``scratch``: build it in this thread's ``'conv.pack_in'`` buffer (``glassnet.ops._scratch``,
+        valid until the next scratch pack); ``False`` for a packed input the caller keeps.
         """
         n, c = x.shape[:2]
         r = len(self.residues)
         shape = (c, r, n * self.P + self.tail)
         flat = (
-            _scratch("pack_in", shape, x.dtype, zero=True) if scratch else np.zeros(shape, x.dtype)
+            _scratch("conv.pack_in", shape, x.dtype, zero=True)
+            if scratch
+            else np.zeros(shape, x.dtype)
         )
         ph = flat[:, :, : n * self.P].reshape(c, r, n, *self.phase_shape)
         xt = x.swapaxes(0, 1)  # (C, N, *D) view
@@ -271,10 +240,10 @@ class ConvPlan:
     def pack_output(self, y: np.ndarray) -> np.ndarray:
         """(N, F, *O) -> (F, N * P) with zeros in the slots that are not outputs.
 
-        Built in this thread's ``'pack_out'`` scratch buffer (valid until the next pack_output).
+        Built in this thread's ``'conv.pack_out'`` scratch (valid until the next pack_output).
         """
         n, f = y.shape[:2]
-        flat = _scratch("pack_out", (f, n, *self.phase_shape), y.dtype, zero=True)
+        flat = _scratch("conv.pack_out", (f, n, *self.phase_shape), y.dtype, zero=True)
         flat[self._outputs] = y.swapaxes(0, 1)
         return flat.reshape(f, n * self.P)
 
@@ -316,16 +285,16 @@ class ConvPlan:
         """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
 
         Y[:, block] = W (F, K*C) @ cols[:, block] for cache-sized blocks of the flat columns.
-        The result is this thread's ``'packed'`` scratch: unpack it before the next correlate.
+        The result is this thread's ``'conv.packed'`` scratch: unpack it before the next one.
         """
         f, cg = w.shape[:2]
         g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
         n = (ph.shape[-1] - self.tail) // self.P
         ph4 = ph.reshape(g, cg, r, ph.shape[-1])
         wmat = w.reshape(g, fg, cg, k).transpose(0, 1, 3, 2).reshape(g, fg, k * cg)  # (k, c)
-        y = _scratch("packed", (g, fg, n * self.P), ph.dtype)  # slots past the outputs unset
+        y = _scratch("conv.packed", (g, fg, n * self.P), ph.dtype)  # slots past the outputs unset
         blocks = self._blocks(self.n_cols(n), g * k * cg, ph.itemsize)
-        buf = _scratch("cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), ph.dtype)
+        buf = _scratch("conv.cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), ph.dtype)
         for a, b in blocks:
             np.matmul(wmat, self._gather(ph4, a, b, buf), out=y[:, :, a:b])  # (G, Fg, B)
         return y.reshape(f, n * self.P)
@@ -350,7 +319,7 @@ class ConvPlan:
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         ph4 = ph.reshape(g, cg, r, ph.shape[-1])
         blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
-        buf = _scratch("cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), dy.dtype)
+        buf = _scratch("conv.cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), dy.dtype)
         dwt = np.zeros((g, k * cg, fg), dy.dtype)  # row (k, c), column f
         part = np.empty_like(dwt)
         for a, b in blocks:
@@ -367,7 +336,7 @@ class ConvPlan:
 
         Shapes:
             dy: (F, N*P), zero off the output grid    w: (F, C/G, *K)
-            returns dph: (C, R, N*P + tail), this thread's ``'dph'`` scratch (unpack it before
+            returns dph: (C, R, N*P + tail), this thread's ``'conv.dph'`` scratch (unpack it before
             the next scatter_grad)
         """
         f, cg = w.shape[:2]
@@ -376,8 +345,8 @@ class ConvPlan:
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
         wmat_t = w.reshape(g, fg, cg, k).transpose(0, 3, 2, 1).reshape(g, k * cg, fg)  # (k, c) rows
-        dph = _scratch("dph", (g, cg, r, n * self.P + self.tail), dy.dtype, zero=True)
-        buf = _scratch("cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), dy.dtype)
+        dph = _scratch("conv.dph", (g, cg, r, n * self.P + self.tail), dy.dtype, zero=True)
+        buf = _scratch("conv.cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), dy.dtype)
         for a, b in blocks:
             dcols = buf[: g * k * cg * (b - a)].reshape(g, k * cg, b - a)
             np.matmul(wmat_t, dy3[:, :, a:b], out=dcols)

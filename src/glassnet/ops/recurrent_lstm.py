@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ._scratch import scratch
 from .recurrent_base import GradHook, TimePlan, step_order
 from .recurrent_base import add_input_grad as _add_input_grad
 
@@ -264,8 +265,8 @@ def _backward_dir(
     # derivative factors of all steps at once. F: d gate pre-activation = factor * (dm for o,
     # dc for i, f, g); the BPTT loop turns each step's factors into that step's gradients in
     # place, so F ends up as dG (one buffer, not two). A: dc_t += dm_t * o (1 - tanh(c)^2).
-    F = np.empty((W, 4, H, N), dt)
-    A = np.empty((W, H, N), dt)
+    F = scratch("lstm.factors", (W, 4, H, N), dt)  # per-thread buffers: see ``_scratch``
+    A = scratch("lstm.A", (W, H, N), dt)
     step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
@@ -276,12 +277,13 @@ def _backward_dir(
         F *= plan.valid[t0:, :, 0][:, None, None, :]
     dG = F
     dG3 = dG.reshape(W, 4 * H, N)
-    dYt = np.ascontiguousarray(dY[t0:].transpose(0, 2, 1))  # (W, P, N)
-    alloc = np.zeros if plan.ragged else np.empty
+    dYt = scratch("lstm.dy", (W, P, N), dt)
+    np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
     # carried dL/dh, dL/dc, feature-major; always fresh C-ordered copies (updated in place)
     dH = np.array(dhn.T, dtype=dt, order="C")
     dC = np.array(dcn.T, dtype=dt, order="C")
-    DH = None if w_hr is None else alloc((W, P, N), dt)  # dL/dh_t, for dW_hr
+    # dL/dh_t, for dW_hr (columns past a sequence's end stay zero)
+    DH = None if w_hr is None else scratch("lstm.dh", (W, P, N), dt, zero=plan.ragged)
     sizes, resets = plan.sizes, plan.reset_steps
     if not plan.ragged and not resets:
         _dense_backward_steps(
@@ -313,22 +315,26 @@ def _backward_dir(
         dH[...] = 0
         dC[...] = 0
     # weight, bias and input gradients as single large matmuls, batch-major rows (t, n)
-    dGf = _batch_major(dG3)  # (W*N, 4H)
+    dGf = _batch_major(dG3, "lstm.dg")  # (W*N, 4H)
     X = x2[t0 * N :]  # (W*N, D)
     dx = dGf @ _roll(w_ih, H) if needs[0] else None  # (W*N, D)
     dw_ih = _unroll(dGf.T @ X, H) if needs[3] else None
-    dw_hh = _unroll(dGf.T @ _batch_major(Hprev), H) if needs[4] else None
+    dw_hh = _unroll(dGf.T @ _batch_major(Hprev, "lstm.h"), H) if needs[4] else None
     db = _unroll(dGf.sum(0), H) if b_ih is not None else None
     dw_hr = None
     if w_hr is not None and needs[7]:
-        dw_hr = _batch_major(DH).T @ _batch_major(M)  # type: ignore[arg-type]
+        DHf = _batch_major(DH, "lstm.dy")  # type: ignore[arg-type]  # dYt is spent by now
+        dw_hr = DHf.T @ _batch_major(M, "lstm.h")
     return dx, dH.T.copy(), dC.T.copy(), dw_ih, dw_hh, db, db, dw_hr
 
 
-def _batch_major(a: np.ndarray) -> np.ndarray:
-    """(W, F, N) feature-major steps -> (W*N, F), row (t, n); one transposing copy."""
+def _batch_major(a: np.ndarray, role: str) -> np.ndarray:
+    """(W, F, N) feature-major steps -> (W*N, F), row (t, n): one transposing copy into the
+    thread's scratch buffer ``role``."""
     W, F, N = a.shape
-    return np.ascontiguousarray(a.transpose(0, 2, 1)).reshape(W * N, F)
+    out = scratch(role, (W, N, F), a.dtype)
+    np.copyto(out, a.transpose(0, 2, 1))
+    return out.reshape(W * N, F)
 
 
 class LSTMLayer(Function):
