@@ -49,3 +49,10 @@ def test_one_buffer_per_thread() -> None:
         th.join()
     assert not np.shares_memory(got[0], got[1])
     assert (got[0] == 0).all() and (got[1] == 1).all()
+
+
+def test_clear_and_held_bytes() -> None:
+    _scratch.scratch("test.c", (256,), np.float64)
+    assert _scratch.held_bytes() >= 256 * 8
+    _scratch.clear()
+    assert _scratch.held_bytes() == 0

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import _scratch as scratch
 from .cases import Case, torch_or_none
 
 __all__ = [
@@ -205,6 +206,7 @@ def _phases(sides: list[Callable[[], None]], repeat: int, phase: int) -> list[li
 
 
 def _tracemalloc_peak(fn: Callable[[], None]) -> float:
+    scratch.clear()  # reused scratch buffers are memory the call needs: let it allocate them
     gc.collect()
     tracemalloc.start()
     try:

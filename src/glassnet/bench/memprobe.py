@@ -6,7 +6,8 @@ more by ``mmap`` (``mallopt(M_MMAP_THRESHOLD)``, which also stops its dynamic th
 freed buffers go back to the kernel and the resident set follows the live memory. For each
 case and side: build, run once (warm-up), reset the peak RSS (``echo 5 >
 /proc/self/clear_refs``), read ``VmRSS``, run once more, read ``VmHWM``; the difference is the
-extra memory that one call needed. Limits: page granularity (4 KiB), thread stacks and library
+extra memory that one call needed (glassnet's per-thread scratch buffers are dropped before
+it, so they count). Limits: page granularity (4 KiB), thread stacks and library
 code touched for the first time count too, and memory the call keeps alive afterwards (gradients,
 optimizer state) is in the baseline of the next call, not in its peak.
 
@@ -20,6 +21,8 @@ import gc
 import json
 import sys
 from collections.abc import Callable
+
+from ..ops import _scratch as scratch
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
@@ -43,6 +46,7 @@ def _status(key: str) -> int:
 
 def _peak(fn: Callable[[], None]) -> float:
     fn()
+    scratch.clear()  # glassnet's reused scratch buffers count as memory the call needs
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")

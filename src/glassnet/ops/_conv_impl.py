@@ -285,14 +285,15 @@ class ConvPlan:
         """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
 
         Y[:, block] = W (F, K*C) @ cols[:, block] for cache-sized blocks of the flat columns.
-        The result is this thread's ``'conv.packed'`` scratch: unpack it before the next one.
+        The result is this thread's ``'conv.result'`` scratch (shared with ``scatter_grad``): unpack
+        it before the next correlate or scatter_grad.
         """
         f, cg = w.shape[:2]
         g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
         n = (ph.shape[-1] - self.tail) // self.P
         ph4 = ph.reshape(g, cg, r, ph.shape[-1])
         wmat = w.reshape(g, fg, cg, k).transpose(0, 1, 3, 2).reshape(g, fg, k * cg)  # (k, c)
-        y = _scratch("conv.packed", (g, fg, n * self.P), ph.dtype)  # slots past the outputs unset
+        y = _scratch("conv.result", (g, fg, n * self.P), ph.dtype)  # slots past the outputs unset
         blocks = self._blocks(self.n_cols(n), g * k * cg, ph.itemsize)
         buf = _scratch("conv.cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), ph.dtype)
         for a, b in blocks:
@@ -336,8 +337,8 @@ class ConvPlan:
 
         Shapes:
             dy: (F, N*P), zero off the output grid    w: (F, C/G, *K)
-            returns dph: (C, R, N*P + tail), this thread's ``'conv.dph'`` scratch (unpack it before
-            the next scatter_grad)
+            returns dph: (C, R, N*P + tail), this thread's ``'conv.result'`` scratch (unpack it
+            before the next scatter_grad or correlate)
         """
         f, cg = w.shape[:2]
         g, fg, k, r = groups, f // groups, len(self.taps), len(self.residues)
@@ -345,7 +346,7 @@ class ConvPlan:
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
         wmat_t = w.reshape(g, fg, cg, k).transpose(0, 3, 2, 1).reshape(g, k * cg, fg)  # (k, c) rows
-        dph = _scratch("conv.dph", (g, cg, r, n * self.P + self.tail), dy.dtype, zero=True)
+        dph = _scratch("conv.result", (g, cg, r, n * self.P + self.tail), dy.dtype, zero=True)
         buf = _scratch("conv.cols", (g * k * cg * (blocks[0][1] - blocks[0][0]),), dy.dtype)
         for a, b in blocks:
             dcols = buf[: g * k * cg * (b - a)].reshape(g, k * cg, b - a)

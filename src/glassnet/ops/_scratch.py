@@ -43,3 +43,13 @@ def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype, zero: bool = Fal
     if zero:
         out.fill(0)
     return out
+
+
+def clear() -> None:
+    """Drop this thread's buffers (the memory goes back once nothing else holds a view)."""
+    _buffers.__dict__.clear()
+
+
+def held_bytes() -> int:
+    """Bytes held by this thread's buffers."""
+    return sum(b.nbytes for b in _buffers.__dict__.values())
