@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._scratch import scratch
+
 
 class StepGrad(NamedTuple):
     """What a BPTT gradient hook sees at one time step of a real backward pass.
@@ -151,3 +153,14 @@ def add_input_grad(
         dx = np.zeros((rows, D), part.dtype)
     dx[plan.t0 * plan.N :] += part
     return dx
+
+
+def batch_major(a: np.ndarray, role: str) -> np.ndarray:
+    """(W, F, N) feature-major steps -> (W*N, F), row (t, n), for the bulk weight GEMMs.
+
+    One transposing copy into this thread's scratch buffer ``role`` (``glassnet.ops._scratch``).
+    """
+    W, F, N = a.shape
+    out = scratch(role, (W, N, F), a.dtype)
+    np.copyto(out, a.transpose(0, 2, 1))
+    return out.reshape(W * N, F)

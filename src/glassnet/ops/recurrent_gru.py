@@ -8,6 +8,10 @@ PyTorch's equations and gate rows (r, z, n)::
 The r and z rows of the weights are halved so one ``tanh`` gives both sigmoids. In backward the
 gradients of the four pre-activations are laid out as (hn, r, z, n): rows (r, z, n) are the input
 projection's, rows (hn, r, z) the recurrent matmul's, each a contiguous block.
+
+As in the LSTM kernel, every per-step array is feature-major, batch last: gates (3, H, N), states
+(H, N), the recurrent product ``W_hh (3H, H) @ h (H, N)`` (the faster GEMM orientation for small
+batches, and contiguous gates). Public shapes stay batch-major (T, N, .).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from .recurrent_base import GradHook, TimePlan, step_order
+from ._scratch import scratch
+from .recurrent_base import GradHook, TimePlan, batch_major, step_order
 from .recurrent_base import add_input_grad as _add_input_grad
 
 
@@ -32,72 +37,77 @@ def _rzn(a: np.ndarray, H: int) -> np.ndarray:
 
 
 def _forward_dir(
-    x2: np.ndarray,
+    x3: np.ndarray,
     h0: np.ndarray,
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
     save: bool,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
-    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved)."""
+    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved).
+
+    Inside, every per-step array is feature-major, batch last (module docstring).
+    """
     w_ih, w_hh, b_ih, b_hh = w
-    T, N, dt = plan.T, plan.N, x2.dtype
+    T, N, dt = plan.T, plan.N, x3.dtype
     H = w_hh.shape[1]
     wih = w_ih.copy()  # (3H, D)
     wih[: 2 * H] *= 0.5
     whh = w_hh.copy()  # (3H, H)
     whh[: 2 * H] *= 0.5
-    G = (x2 @ wih.T).reshape(T, N, 3, H)  # all input projections up front: r, z, n
+    # all input projections up front: G[t] = W_ih (3H, D) @ x_t^T (D, N), rows r, z, n
+    G = np.matmul(wih, x3.transpose(0, 2, 1)).reshape(T, 3, H, N)
     b_hn = None
     if b_ih is not None:
         b = b_ih.copy()  # (3H,) b_hr and b_hz join the input bias; b_hn stays inside r * (.)
         b[: 2 * H] += b_hh[: 2 * H]
         b[: 2 * H] *= 0.5
-        G += b.reshape(3, H)
-        b_hn = b_hh[2 * H :]
-    whh_t = np.ascontiguousarray(whh.T)  # (H, 3H); contiguous: a plain GEMM per step is faster
-    S = np.zeros((T + 1, N, H), dt)
-    alloc = np.zeros if plan.ragged else np.empty  # rows past an end stay finite (zero)
-    HN = alloc((T, N, H), dt)  # W_hn h + b_hn
-    DM = alloc((T, N, H), dt)  # h_prev - n
-    hh = np.empty((N, 3, H), dt)
-    hh2 = hh.reshape(N, 3 * H)
-    tmp = np.empty((N, H), dt)
+        G += b.reshape(3, H, 1)
+        b_hn = b_hh[2 * H :, None]  # (H, 1)
+    G2 = G.reshape(T, 3 * H, N)
+    S = np.zeros((T + 1, H, N), dt)
+    alloc = np.zeros if plan.ragged else np.empty  # columns past an end stay finite (zero)
+    HN = alloc((T, H, N), dt)  # W_hn h + b_hn
+    DM = alloc((T, H, N), dt)  # h_prev - n
+    hh = np.empty((3 * H, N), dt)
+    tmp = np.empty((H, N), dt)
     sizes, resets = plan.sizes, plan.reset_steps
     if not reverse:
-        S[0] = h0
+        S[0] = h0.T
     for t in step_order(plan, reverse, backward=False):
         ip, io = (t + 1, t) if reverse else (t, t + 1)
         B = sizes[t]
         if reverse:
             lo, hi = plan.new_rows(t)
             if hi > lo:
-                S[ip, lo:hi] = h0[lo:hi]
-        hp = S[ip, :B]
+                S[ip, :, lo:hi] = h0[lo:hi].T
+        hp = S[ip, :, :B]
         if t in resets:
-            hp = hp * plan.keep[t, :B]  # type: ignore[index]
-        a = G[t, :B]  # (B, 3, H)
-        np.matmul(hp, whh_t, out=hh2[:B])
-        rz = a[:, :2]
-        rz += hh[:B, :2]
+            hp = hp * plan.keep[t, :B, 0]  # type: ignore[index]
+        a = G[t, :, :, :B]  # (3, H, B): r, z, n
+        hb = hh[:, :B]
+        np.matmul(whh, hp, out=hb)
+        rz = G2[t, : 2 * H, :B]
+        rz += hb[: 2 * H]
         np.tanh(rz, out=rz)
         rz *= 0.5
         rz += 0.5
-        hn = HN[t, :B]
+        hn = HN[t, :, :B]
         if b_hn is None:
-            hn[...] = hh[:B, 2]
+            hn[...] = hb[2 * H :]
         else:
-            np.add(hh[:B, 2], b_hn, out=hn)
-        n = a[:, 2]
-        np.multiply(a[:, 0], hn, out=tmp[:B])
-        n += tmp[:B]
+            np.add(hb[2 * H :], b_hn, out=hn)
+        n = a[2]
+        np.multiply(a[0], hn, out=tmp[:, :B])
+        n += tmp[:, :B]
         np.tanh(n, out=n)
-        dm = DM[t, :B]
+        dm = DM[t, :, :B]
         np.subtract(hp, n, out=dm)
-        h = S[io, :B]
-        np.multiply(a[:, 1], dm, out=h)
+        h = S[io, :, :B]
+        np.multiply(a[1], dm, out=h)
         h += n
-    Y, h_n = (S[:-1], S[0].copy()) if reverse else (S[1:], plan.last_state(S))
+    ST = S.transpose(0, 2, 1)  # batch-major view (T+1, N, H)
+    Y, h_n = (ST[:-1], ST[0].copy()) if reverse else (ST[1:], plan.last_state(ST))
     saved = None
     if save:
         t0 = plan.t0
@@ -108,10 +118,10 @@ def _forward_dir(
 
 
 def _gru_factors(G: np.ndarray, HN: np.ndarray, DM: np.ndarray, F: np.ndarray) -> None:
-    """Fill F (k, N, 4, H) with the factors (r, HN r(1-r), DM z(1-z), (1-z)(1-n^2)) in place."""
-    r, z, n = G[:, :, 0], G[:, :, 1], G[:, :, 2]
-    F[:, :, 0] = r
-    Qr, Fz, Fn = F[:, :, 1], F[:, :, 2], F[:, :, 3]
+    """Fill F (k, 4, H, N) with the factors (r, HN r(1-r), DM z(1-z), (1-z)(1-n^2)) in place."""
+    r, z, n = G[:, 0], G[:, 1], G[:, 2]
+    F[:, 0] = r
+    Qr, Fz, Fn = F[:, 1], F[:, 2], F[:, 3]
     np.subtract(1, r, out=Qr)
     Qr *= r
     Qr *= HN  # r (1 - r) (W_hn h + b_hn)
@@ -140,50 +150,55 @@ def _backward_dir(
     w_ih, w_hh, b_ih, _b_hh = w
     G, S, HN, DM = sv["G"], sv["S"], sv["HN"], sv["DM"]
     t0, N, dt = plan.t0, plan.N, G.dtype
-    W, H = G.shape[0], G.shape[3]
-    Hprev = S[1:] if reverse else S[:-1]
+    W, H = G.shape[0], G.shape[2]
+    Hprev = S[1:] if reverse else S[:-1]  # (W, H, N)
     if plan.keep is not None:
-        Hprev = Hprev * plan.keep[t0:]
-    z = G[:, :, 1]
+        Hprev = Hprev * plan.keep[t0:, :, 0][:, None, :]
+    z = G[:, 1]  # (W, H, N)
     # one buffer in the layout of the gradients (hn, r, z, n), filled with the factors
     # (r, HN r (1 - r), DM z (1 - z), (1 - z)(1 - n^2)); the loop turns step u's factors into its
     # gradients in place: (dz, dn) = dh * (Fz, Fn), then (dhn, dr) = dn * (r, Qr)
-    dG = np.empty((W, N, 4, H), dt)
-    step = max(1, 16384 // (N * H))  # a few steps at a time, so the passes stay in cache
+    dG = scratch("gru.factors", (W, 4, H, N), dt)  # per-thread buffer: see ``_scratch``
+    step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
         _gru_factors(G[s], HN[s], DM[s], dG[s])
-    whh = _nrz(w_hh, H)  # (3H, H) rows n, r, z
-    if plan.valid is not None:  # rows past a sequence's end must contribute zero
-        dG *= plan.valid[t0:, :, :, None]
-    dH = dhn.astype(dt, copy=True)
-    dhb, tmp = np.empty((N, H), dt), np.empty((N, H), dt)
-    sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
+    whh_t = np.ascontiguousarray(_nrz(w_hh, H).T)  # (H, 3H), columns n, r, z
+    if plan.valid is not None:  # columns past a sequence's end must contribute zero
+        dG *= plan.valid[t0:, :, 0][:, None, None, :]
+    dG2 = dG.reshape(W, 4 * H, N)
+    dYt = scratch("gru.dy", (W, H, N), dt)
+    np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
+    dH = np.array(dhn.T, dtype=dt, order="C")  # carried dL/dh (H, N), a fresh copy
+    dhb, tmp = np.empty((H, N), dt), np.empty((H, N), dt)
+    sizes, resets = plan.sizes, plan.reset_steps
     for t in step_order(plan, reverse, backward=True):
         u, B = t - t0, sizes[t]
-        dh = dhb[:B]
-        np.add(dY[t, :B], dH[:B], out=dh)
+        dh = dhb[:, :B]
+        np.add(dYt[u, :, :B], dH[:, :B], out=dh)
         if hook is not None:
-            plan.emit(hook, layer, direction, t, dh, None)
-        g = dG[u, :B]  # (B, 4, H)
-        g[:, 2:] *= dh[:, None, :]  # dz, dn
-        g[:, :2] *= g[:, 3:]  # dhn = dn * r, dr = dn * HN r (1 - r)
-        np.matmul(g[:, :3].reshape(B, 3 * H), whh, out=dH[:B])
-        np.multiply(dh, z[u, :B], out=tmp[:B])
-        dH[:B] += tmp[:B]
+            plan.emit(hook, layer, direction, t, dh.T, None)
+        g = dG[u, :, :, :B]  # (4, H, B)
+        g[2:] *= dh  # dz, dn
+        g[:2] *= g[3]  # dhn = dn * r, dr = dn * HN r (1 - r)
+        np.matmul(whh_t, dG2[u, : 3 * H, :B], out=dH[:, :B])
+        np.multiply(dh, z[u, :, :B], out=tmp[:, :B])
+        dH[:, :B] += tmp[:, :B]
         if t in resets:
-            dH[:B] *= keep[t, :B]  # type: ignore[index]
+            dH[:, :B] *= plan.keep[t, :B, 0]  # type: ignore[index]
     if t0 > 0:
         dH[...] = 0
-    dGx = dG[:, :, 1:].reshape(W * N, 3 * H)  # r, z, n: the input projection's rows
-    dGh = dG[:, :, :3].reshape(W * N, 3 * H)  # hn, r, z: the recurrent matmul's rows
+    # bulk GEMMs on batch-major rows (t, n): columns (hn, r, z, n); r, z, n are the input
+    # projection's, hn, r, z the recurrent matmul's (strided column views, no further copy)
+    dGf = batch_major(dG2, "gru.dg")  # (W*N, 4H)
+    dGx, dGh = dGf[:, H:], dGf[:, : 3 * H]
     X = x2[t0 * N :]
     dx = dGx @ w_ih if needs[0] else None  # (W*N, D)
     dw_ih = dGx.T @ X if needs[2] else None
-    dw_hh = _rzn(dGh.T @ Hprev.reshape(W * N, H), H) if needs[3] else None
+    dw_hh = _rzn(dGh.T @ batch_major(Hprev, "gru.h"), H) if needs[3] else None
     db_ih = dGx.sum(0) if b_ih is not None and needs[4] else None
     db_hh = _rzn(dGh.sum(0), H) if b_ih is not None and needs[5] else None
-    return dx, dH, dw_ih, dw_hh, db_ih, db_hh
+    return dx, dH.T.copy(), dw_ih, dw_hh, db_ih, db_hh
 
 
 class GRULayer(Function):
@@ -219,11 +234,12 @@ class GRULayer(Function):
         outs, hns = [], []
         saved: list[Any] = []
         for d in range(ndir):
-            Y, hn, sv = _forward_dir(x2, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, save)
+            Y, hn, sv = _forward_dir(x, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, save)
             outs.append(Y)
             hns.append(hn)
             saved.append(sv)
-        y = plan.assemble(outs, [d == 1 for d in range(ndir)])
+        # (the kernel's outputs are views of feature-major states: one copy, here or in assemble)
+        y = np.ascontiguousarray(plan.assemble(outs, [d == 1 for d in range(ndir)]))
         if save:
             self.x2, self.weights, self.y = x2, weights, y
             self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ._scratch import scratch
-from .recurrent_base import GradHook, TimePlan, step_order
+from .recurrent_base import GradHook, TimePlan, batch_major, step_order
 from .recurrent_base import add_input_grad as _add_input_grad
 
 
@@ -315,26 +315,17 @@ def _backward_dir(
         dH[...] = 0
         dC[...] = 0
     # weight, bias and input gradients as single large matmuls, batch-major rows (t, n)
-    dGf = _batch_major(dG3, "lstm.dg")  # (W*N, 4H)
+    dGf = batch_major(dG3, "lstm.dg")  # (W*N, 4H)
     X = x2[t0 * N :]  # (W*N, D)
     dx = dGf @ _roll(w_ih, H) if needs[0] else None  # (W*N, D)
     dw_ih = _unroll(dGf.T @ X, H) if needs[3] else None
-    dw_hh = _unroll(dGf.T @ _batch_major(Hprev, "lstm.h"), H) if needs[4] else None
+    dw_hh = _unroll(dGf.T @ batch_major(Hprev, "lstm.h"), H) if needs[4] else None
     db = _unroll(dGf.sum(0), H) if b_ih is not None else None
     dw_hr = None
     if w_hr is not None and needs[7]:
-        DHf = _batch_major(DH, "lstm.dy")  # type: ignore[arg-type]  # dYt is spent by now
-        dw_hr = DHf.T @ _batch_major(M, "lstm.h")
+        DHf = batch_major(DH, "lstm.dy")  # type: ignore[arg-type]  # dYt is spent by now
+        dw_hr = DHf.T @ batch_major(M, "lstm.h")
     return dx, dH.T.copy(), dC.T.copy(), dw_ih, dw_hh, db, db, dw_hr
-
-
-def _batch_major(a: np.ndarray, role: str) -> np.ndarray:
-    """(W, F, N) feature-major steps -> (W*N, F), row (t, n): one transposing copy into the
-    thread's scratch buffer ``role``."""
-    W, F, N = a.shape
-    out = scratch(role, (W, N, F), a.dtype)
-    np.copyto(out, a.transpose(0, 2, 1))
-    return out.reshape(W * N, F)
 
 
 class LSTMLayer(Function):
