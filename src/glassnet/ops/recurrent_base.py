@@ -9,6 +9,11 @@ share one meaning for each option.
 Variable lengths work like PyTorch's packed sequences: the rows are sorted by decreasing length
 (the functional form does this), so the rows still running at step t are a prefix ``[:B_t]`` of the
 batch and each step simply computes on fewer rows.
+
+Inside a kernel the per-step arrays of LSTM and GRU are feature-major, batch last ((4H, N), (H, N):
+contiguous gates, and the faster GEMM orientation for small batches, see ``recurrent_lstm``); the
+RNN kernel, whose step is one GEMM and one ``tanh``, stays batch-major. ``batch_major`` turns a
+feature-major stack back into rows (t, n) for the bulk weight GEMMs.
 """
 
 from __future__ import annotations
