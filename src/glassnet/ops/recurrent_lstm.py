@@ -177,21 +177,25 @@ def _dense_forward_steps(
     views.append(TC if M is None else M)
     if reverse:
         views = [v[::-1] for v in views]
+    # ufuncs bound to locals and called with a positional ``out``: ~20 % less overhead per call
+    # (1.0 vs 1.2 us measured), which is most of a step at batch 1 (benchmark shape (c))
+    mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
+    half = G.dtype.type(0.5)
     for g, gs, go, gi, gf, gg, hp, cp, c, tc, h, m in zip(*views):
-        np.matmul(whh, hp, out=hh)
-        g += hh
-        np.tanh(g, out=g)
-        gs *= 0.5
-        gs += 0.5
-        np.multiply(gf, cp, out=c)
-        np.multiply(gi, gg, out=ig)
-        c += ig
-        np.tanh(c, out=tc)
+        mm(whh, hp, hh)
+        add(g, hh, g)
+        tanh(g, g)
+        mul(gs, half, gs)  # sigmoid = 0.5 + 0.5 tanh(z / 2) on the o, i, f rows
+        add(gs, half, gs)
+        mul(gf, cp, c)
+        mul(gi, gg, ig)
+        add(c, ig, c)
+        tanh(c, tc)
         if M is None:
-            np.multiply(go, tc, out=h)
+            mul(go, tc, h)
         else:
-            np.multiply(go, tc, out=m)
-            np.matmul(w_hr, m, out=h)  # type: ignore[arg-type]
+            mul(go, tc, m)
+            mm(w_hr, m, h)  # type: ignore[arg-type]
 
 
 def _dense_backward_steps(
@@ -224,18 +228,19 @@ def _dense_backward_steps(
     views.append(dG if DH is None else DH)
     if not reverse:  # the forward direction's BPTT runs backwards in time
         views = [v[::-1] for v in views]
+    mm, add, mul = np.matmul, np.add, np.multiply  # positional out: see _dense_forward_steps
     for t, dy, a, g0, g1, gf, g2, dslot in zip(*views):
         dh = dhb if DH is None else dslot
-        np.add(dy, dH, out=dh)
-        dm = dh if w_hr_t is None else np.matmul(w_hr_t, dh, out=dmb)
-        np.multiply(dm, a, out=dcb)
-        dcb += dC
+        add(dy, dH, dh)
+        dm = dh if w_hr_t is None else mm(w_hr_t, dh, dmb)
+        mul(dm, a, dcb)
+        add(dcb, dC, dcb)
         if hook is not None:
             plan.emit(hook, layer, direction, t, dh.T, dcb.T)
-        g0 *= dm
-        g1 *= dcb
-        np.multiply(dcb, gf, out=dC)
-        np.matmul(whh_t, g2, out=dH)
+        mul(g0, dm, g0)
+        mul(g1, dcb, g1)
+        mul(dcb, gf, dC)
+        mm(whh_t, g2, dH)
 
 
 def _backward_dir(
