@@ -353,3 +353,32 @@ def test_bad_resets_and_truncation() -> None:
         uni(x, resets=np.zeros((5, 2)))
     with pytest.raises(ValueError, match="bptt_steps >= 1"):
         uni(x, bptt_steps=0)
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_bptt_hook_may_run_another_backward(cls: Any) -> None:
+    """A hook that runs a backward of the same kind of layer leaves the outer gradients intact.
+
+    (The kernels reuse per-thread scratch buffers; the ones live while a hook runs are private.)
+    """
+    r = np.random.default_rng(0)
+    outer = cls(3, 4, rng=np.random.default_rng(1)).double()
+    inner = cls(3, 4, rng=np.random.default_rng(2)).double()
+    x = r.standard_normal((6, 2, 3))
+
+    def nested(*_: Any) -> None:
+        with glassnet.enable_grad():
+            inner(glassnet.tensor(r.standard_normal((6, 2, 3))))[0].sum().backward()
+
+    def grads(hook: Any) -> list[np.ndarray]:
+        for p in outer.parameters():
+            p.grad = None
+        handle = outer.register_bptt_hook(hook)
+        xg = glassnet.tensor(x, requires_grad=True)
+        y, _ = outer(xg)
+        (y * y).sum().backward()
+        handle.remove()
+        return [xg.grad.data.copy()] + [p.grad.data.copy() for p in outer.parameters()]
+
+    for a, b in zip(grads(lambda *_: None), grads(nested)):
+        np.testing.assert_array_equal(a, b)

@@ -28,8 +28,9 @@ doing one GEMM with inner dimension K*C:
 
     Y (F, L) = W (F, K*C) @ cols (K*C, L),     cols[(k, c), j] = ph[c, r_k, off_k + j].
 
-The columns are processed in blocks of a few MB, so each block of ``cols`` is written and read
-while it is still in cache and never exists whole.
+The columns are processed in blocks (at most ``_MAX_BLOCKS`` of them), so the whole ``cols``
+matrix never exists at once: each block is gathered into a reused buffer, multiplied, and the
+buffer is refilled for the next block.
 
 The two gradients are the adjoints of the same linear maps:
 
@@ -60,12 +61,14 @@ import numpy as np
 
 from ._scratch import scratch as _scratch
 
-# The im2col matrix is built and consumed block by block, each block at least this many bytes, so
-# that the copies land in cache and the GEMM reads them from there (measured single-threaded:
-# 1.3-2x faster than one big im2col matrix, and no memory beyond one block). At most
-# _MAX_BLOCKS blocks per call: every GEMM call synchronises the BLAS threads, which costs
-# dearly when another process competes for the cores (paired A/B on 2 threads, conv shapes
-# (b)-(e) of the benchmarks: 4 blocks 0-5 % faster than 8; 2 blocks 4-10 % slower).
+# The im2col matrix is built and consumed block by block: a block spans at least _MIN_BLOCK
+# columns and _BLOCK_BYTES bytes, and there are at most _MAX_BLOCKS blocks per call, because
+# every GEMM call synchronises the BLAS threads, which costs dearly when another process competes
+# for the cores. On 2 threads the block count decides: 4 blocks measured 0-5 % faster than 8 and
+# 2 blocks 4-10 % slower (paired A/B, conv shapes (b)-(e) of the benchmarks), so on those shapes
+# a block is a quarter of the im2col matrix (4-15 MB in float32), not a cache-sized slab; with
+# reused scratch buffers one whole-matrix GEMM was no faster. (Single-threaded, 1 MB blocks
+# were 1.3-2x faster than one big matrix.)
 _BLOCK_BYTES = 2**20
 _MAX_BLOCKS = 4
 _MIN_BLOCK = 128
@@ -261,7 +264,7 @@ class ConvPlan:
 
     # ----------------------------------------------------------------------- kernels
     def _blocks(self, length: int, rows: int, itemsize: int) -> list[tuple[int, int]]:
-        """Split the L flat columns into blocks whose (rows, block) im2col slab fits in cache."""
+        """Split the L flat columns into blocks: at most _MAX_BLOCKS, each >= _BLOCK_BYTES."""
         width = max(_MIN_BLOCK, _BLOCK_BYTES // max(rows * itemsize, 1), -(-length // _MAX_BLOCKS))
         return [(a, min(a + width, length)) for a in range(0, length, width)]
 
@@ -284,7 +287,7 @@ class ConvPlan:
     def correlate(self, ph: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
         """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
 
-        Y[:, block] = W (F, K*C) @ cols[:, block] for cache-sized blocks of the flat columns.
+        Y[:, block] = W (F, K*C) @ cols[:, block] for blocks of the flat columns.
         The result is this thread's ``'conv.result'`` scratch (shared with ``scatter_grad``): unpack
         it before the next correlate or scatter_grad.
         """

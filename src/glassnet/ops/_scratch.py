@@ -9,8 +9,10 @@ reused buffer (a forward+backward of conv benchmark shape (b) took ~2000 faults;
 
 An array from a role is valid until that role's next use on the same thread: a kernel consumes
 it (unpacks, reduces or copies out of it) before it, or anyone it calls, asks for the role again,
-and never returns it. Buffers larger than ``MAX_BYTES`` are not kept, which bounds what a thread
-holds to (number of roles) x ``MAX_BYTES``.
+and never returns it. A kernel that calls user code while such an array is live (the BPTT loop
+calling a gradient hook, which may run another backward) asks with ``reuse=False`` for those
+arrays. Buffers larger than ``MAX_BYTES`` are not kept, which bounds what a thread holds to
+(roles used) x (dtypes used) x ``MAX_BYTES``; ``clear`` drops them.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ MAX_BYTES = 2**26
 _buffers = threading.local()
 
 
-def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
+def scratch(
+    role: str, shape: tuple[int, ...], dtype: np.dtype, zero: bool = False, reuse: bool = True
+) -> np.ndarray:
     """An array of ``shape`` from this thread's buffer for ``role`` (zero-filled if ``zero``).
 
-    Roles are namespaced by kernel (``'conv.cols'``, ``'lstm.factors'``, ...), so kernels that
-    run one inside another's call never share a buffer.
+    Roles are namespaced by kernel (``'conv.cols'``, ``'lstm.factors'``, ...), so different
+    kernels never share a buffer. ``reuse=False`` gives a fresh array instead (for arrays that
+    stay live while user code runs, which could re-enter the same kernel).
     """
     dt = np.dtype(dtype)
     size = math.prod(shape)
-    if size * dt.itemsize > MAX_BYTES:
+    if not reuse or size * dt.itemsize > MAX_BYTES:
         return (np.zeros if zero else np.empty)(shape, dt)
     key = f"{role}:{dt.str}"
     buf = _buffers.__dict__.get(key)

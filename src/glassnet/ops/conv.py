@@ -63,8 +63,8 @@ class ConvNd(Function):
         xb = x[None] if self.unbatched else x  # (N, C, *D)
         lo, hi = zip(*padding)
         self.plan = ConvPlan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
-        self.x, self.w, self.groups = x, w, groups  # saved: the input itself, not a packed copy
-        self.ph = None
+        self.x, self.w, self.groups = x, w, groups  # saved: the input itself (the graph holds
+        self.ph = None  # it anyway); strided layers also keep a packed copy (below)
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
         else:

@@ -158,7 +158,10 @@ def _backward_dir(
     # one buffer in the layout of the gradients (hn, r, z, n), filled with the factors
     # (r, HN r (1 - r), DM z (1 - z), (1 - z)(1 - n^2)); the loop turns step u's factors into its
     # gradients in place: (dz, dn) = dh * (Fz, Fn), then (dhn, dr) = dn * (r, Qr)
-    dG = scratch("gru.factors", (W, 4, H, N), dt)  # per-thread buffer: see ``_scratch``
+    # per-thread buffers (``_scratch``); private ones when a hook, which may run another
+    # backward of this kernel, is called while they are live
+    own = hook is None
+    dG = scratch("gru.factors", (W, 4, H, N), dt, reuse=own)
     step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
@@ -167,7 +170,7 @@ def _backward_dir(
     if plan.valid is not None:  # columns past a sequence's end must contribute zero
         dG *= plan.valid[t0:, :, 0][:, None, None, :]
     dG2 = dG.reshape(W, 4 * H, N)
-    dYt = scratch("gru.dy", (W, H, N), dt)
+    dYt = scratch("gru.dy", (W, H, N), dt, reuse=own)
     np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
     dH = np.array(dhn.T, dtype=dt, order="C")  # carried dL/dh (H, N), a fresh copy
     dhb, tmp = np.empty((H, N), dt), np.empty((H, N), dt)

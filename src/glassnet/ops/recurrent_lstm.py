@@ -270,8 +270,11 @@ def _backward_dir(
     # derivative factors of all steps at once. F: d gate pre-activation = factor * (dm for o,
     # dc for i, f, g); the BPTT loop turns each step's factors into that step's gradients in
     # place, so F ends up as dG (one buffer, not two). A: dc_t += dm_t * o (1 - tanh(c)^2).
-    F = scratch("lstm.factors", (W, 4, H, N), dt)  # per-thread buffers: see ``_scratch``
-    A = scratch("lstm.A", (W, H, N), dt)
+    # per-thread buffers (``_scratch``); private ones when a hook, which may run another
+    # backward of this kernel, is called while they are live
+    own = hook is None
+    F = scratch("lstm.factors", (W, 4, H, N), dt, reuse=own)
+    A = scratch("lstm.A", (W, H, N), dt, reuse=own)
     step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
@@ -282,13 +285,13 @@ def _backward_dir(
         F *= plan.valid[t0:, :, 0][:, None, None, :]
     dG = F
     dG3 = dG.reshape(W, 4 * H, N)
-    dYt = scratch("lstm.dy", (W, P, N), dt)
+    dYt = scratch("lstm.dy", (W, P, N), dt, reuse=own)
     np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
     # carried dL/dh, dL/dc, feature-major; always fresh C-ordered copies (updated in place)
     dH = np.array(dhn.T, dtype=dt, order="C")
     dC = np.array(dcn.T, dtype=dt, order="C")
     # dL/dh_t, for dW_hr (columns past a sequence's end stay zero)
-    DH = None if w_hr is None else scratch("lstm.dh", (W, P, N), dt, zero=plan.ragged)
+    DH = None if w_hr is None else scratch("lstm.dh", (W, P, N), dt, plan.ragged, own)
     sizes, resets = plan.sizes, plan.reset_steps
     if not plan.ragged and not resets:
         _dense_backward_steps(
