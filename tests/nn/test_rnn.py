@@ -382,3 +382,20 @@ def test_bptt_hook_may_run_another_backward(cls: Any) -> None:
 
     for a, b in zip(grads(lambda *_: None), grads(nested)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_empty_batch(cls: Any) -> None:
+    """A batch of 0 sequences, as in PyTorch: empty outputs and states, zero weight gradients."""
+    m = cls(3, 4, num_layers=2, bidirectional=True).double()
+    x = glassnet.tensor(np.zeros((5, 0, 3)), requires_grad=True)
+    y, state = m(x)
+    h = state[0] if isinstance(state, tuple) else state
+    theirs = getattr(torch.nn, cls.__name__)(3, 4, num_layers=2, bidirectional=True)
+    ty, tstate = theirs(torch.zeros(5, 0, 3))
+    th = tstate[0] if isinstance(tstate, tuple) else tstate
+    assert y.shape == tuple(ty.shape) and h.shape == tuple(th.shape)
+    y.sum().backward()
+    assert x.grad is not None and x.grad.shape == (5, 0, 3)
+    for p in m.parameters():
+        assert p.grad is not None and not p.grad.data.any()

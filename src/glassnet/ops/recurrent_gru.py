@@ -162,7 +162,7 @@ def _backward_dir(
     # backward of this kernel, is called while they are live
     own = hook is None
     dG = scratch("gru.factors", (W, 4, H, N), dt, reuse=own)
-    step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
+    step = max(1, 65536 // max(1, N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
         _gru_factors(G[s], HN[s], DM[s], dG[s])
@@ -231,7 +231,7 @@ class GRULayer(Function):
     ) -> tuple[np.ndarray, np.ndarray]:
         T, N, _ = x.shape
         plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, -1)
+        x2 = x.reshape(T * N, x.shape[2])
         save = any(self.needs_input_grad)
         ndir = len(weights) // 4
         outs, hns = [], []

@@ -275,7 +275,7 @@ def _backward_dir(
     own = hook is None
     F = scratch("lstm.factors", (W, 4, H, N), dt, reuse=own)
     A = scratch("lstm.A", (W, H, N), dt, reuse=own)
-    step = max(1, 65536 // (N * H))  # a few steps at a time, so the passes stay in cache
+    step = max(1, 65536 // max(1, N * H))  # a few steps at a time, so the passes stay in cache
     for lo in range(0, W, step):
         s = slice(lo, lo + step)
         _lstm_factors(G[s], TC[s], Cprev[s], F[s], A[s])
@@ -366,7 +366,7 @@ class LSTMLayer(Function):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         T, N, _ = x.shape
         plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, -1)  # (T*N, D)
+        x2 = x.reshape(T * N, x.shape[2])  # (T*N, D)
         save = any(self.needs_input_grad)
         ndir = len(weights) // 5
         outs, hns, cns = [], [], []

@@ -148,7 +148,7 @@ class RNNLayer(Function):
     ) -> tuple[np.ndarray, np.ndarray]:
         T, N, _ = x.shape
         plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, -1)
+        x2 = x.reshape(T * N, x.shape[2])
         save = any(self.needs_input_grad)
         relu = nonlinearity == "relu"
         ndir = len(weights) // 4
