@@ -1,0 +1,45 @@
+"""The speed-targets table over several benchmark runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glassnet.bench import targets
+
+
+def _report(ratios: dict[str, float]) -> dict[str, Any]:
+    return {"results": [{"name": n, "ratio": r} for n, r in ratios.items()]}
+
+
+def test_every_run_must_be_within_the_target(tmp_path: Path, capsys: Any) -> None:
+    names = [name for _, cases in targets.TARGETS for _, name, _ in cases]
+    good = {n: 0.5 for n in names}
+    one_bad = dict(good, **{"conv2d_b/fwd+bwd": 1.6, "lstm_c/fwd+bwd": 2.5})
+    table = targets.targets_table([_report(good), _report(one_bad)])
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()[2:]}
+    assert rows["conv <= 1.5"].endswith("| yes: a, c, d, e; no: b |")
+    assert "b 0.50 / 1.60" in rows["conv <= 1.5"]
+    assert rows["LSTM <= 1.3 on (a), (b); <= 2.5 on (c)"].endswith("| yes |")  # 2.5 is within
+    assert rows["GRU <= 1.0"].endswith("| yes |")
+    # a case missing from a run is reported, not guessed
+    partial = {n: r for n, r in good.items() if not n.startswith("rnn_c")}
+    assert "not measured: c" in targets.targets_table([_report(partial)])
+    # the command line reads --json reports
+    paths = []
+    for i, r in enumerate([good, one_bad]):
+        p = tmp_path / f"run{i}.json"
+        p.write_text(json.dumps(_report(r)))
+        paths.append(str(p))
+    assert targets.main(paths) == 0
+    assert capsys.readouterr().out == table
+
+
+def test_errors(tmp_path: Path, capsys: Any) -> None:
+    with pytest.raises(ValueError, match="at least one benchmark report"):
+        targets.targets_table([])
+    assert targets.main([str(tmp_path / "missing.json")]) == 2
+    assert "missing.json" in capsys.readouterr().err
