@@ -43,3 +43,7 @@ def test_errors(tmp_path: Path, capsys: Any) -> None:
         targets.targets_table([])
     assert targets.main([str(tmp_path / "missing.json")]) == 2
     assert "missing.json" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text('{"loss": 1.0}')
+    assert targets.main([str(other)]) == 2
+    assert "'results' list" in capsys.readouterr().err

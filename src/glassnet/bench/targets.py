@@ -87,10 +87,18 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     try:
         reports = [json.loads(Path(p).read_text()) for p in argv]
+        table = targets_table(reports)
     except (OSError, ValueError) as e:
         print(f"glassnet.bench.targets: {e}", file=sys.stderr)
         return 2
-    print(targets_table(reports), end="")
+    except (KeyError, TypeError, AttributeError):
+        print(
+            "glassnet.bench.targets: expected the JSON files of 'glassnet bench --json', "
+            "each with a 'results' list of cases",
+            file=sys.stderr,
+        )
+        return 2
+    print(table, end="")
     return 0
 
 
