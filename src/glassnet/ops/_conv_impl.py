@@ -64,8 +64,9 @@ from ._scratch import scratch as _scratch
 # The im2col matrix is built and consumed block by block: a block spans at least _MIN_BLOCK
 # columns and _BLOCK_BYTES bytes, and there are at most _MAX_BLOCKS blocks per call, because
 # every GEMM call synchronises the BLAS threads, which costs dearly when another process competes
-# for the cores. On 2 threads the block count decides: 4 blocks measured 0-5 % faster than 8 and
-# 2 blocks 4-10 % slower (paired A/B, conv shapes (b)-(e) of the benchmarks), so on those shapes
+# for the cores. On 2 threads the block count decides: 4 blocks measured 0-5 % faster than 8, and
+# 2 blocks 4-11 % slower on (b), (c), (e) though 9 % faster on (d) (paired A/B, conv shapes of
+# the benchmarks), so on those shapes
 # a block is a quarter of the im2col matrix (4-15 MB in float32), not a cache-sized slab; with
 # reused scratch buffers one whole-matrix GEMM was no faster. (Single-threaded, 1 MB blocks
 # were 1.3-2x faster than one big matrix.)
