@@ -656,3 +656,15 @@ def _x(*shape: int) -> glassnet.Tensor:
 def test_clear_errors(call: Any, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_conv_plan_is_shared_per_geometry() -> None:
+    """``conv_plan`` hands every call with one geometry the same plan, and a new one otherwise."""
+    a = _conv_impl.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1))
+    assert _conv_impl.conv_plan([9, 8], (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)) is a
+    assert (
+        a.flip_plan
+        is _conv_impl.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)).flip_plan
+    )
+    b = _conv_impl.conv_plan((9, 8), (3, 3), (2, 2), (1, 1), (1, 1), (1, 1))
+    assert b is not a and b.out_size == (5, 4) and a.out_size == (9, 8)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._conv_impl import ConvPlan
+from ._conv_impl import conv_plan
 from ._util import shape_str
 
 Size = int | Sequence[int]
@@ -62,7 +62,7 @@ class ConvNd(Function):
         self.unbatched = x.ndim == w.ndim - 1
         xb = x[None] if self.unbatched else x  # (N, C, *D)
         lo, hi = zip(*padding)
-        self.plan = ConvPlan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
+        self.plan = conv_plan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
         self.x, self.w, self.groups = x, w, groups  # saved: the input itself (the graph holds
         self.ph = None  # it anyway); strided layers also keep a packed copy (below)
         if xb.shape[0] == 0:
@@ -135,7 +135,7 @@ class ConvTransposeNd(Function):
             xb.shape[2:], w.shape[2:], stride, padding, output_padding, dilation
         )
         # the convolution that maps our output (size `out`) back onto our input (size D)
-        self.plan = ConvPlan(out, w.shape[2:], stride, dilation, padding, padding, xb.shape[2:])
+        self.plan = conv_plan(out, w.shape[2:], stride, dilation, padding, padding, xb.shape[2:])
         self.x, self.w, self.groups = x, w, groups
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[1] * groups, *out), x.dtype)
