@@ -297,3 +297,32 @@ def test_empty_batch_and_zero_adaptive_output():
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call(glassnet.zeros(2, 3, 5, 5))
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "dl", "packed"),
+    [(2, 2, 1, False), (3, 3, 1, False), (2, 3, 1, False), (3, 2, 1, True), (3, 1, 1, True),
+     (2, 2, 2, True)],
+)  # fmt: skip
+def test_disjoint_and_overlapping_window_layouts(k, s, dl, packed):
+    """Disjoint windows run on strided views, overlapping ones on the packed layout: both match
+    PyTorch, including ceil_mode windows overhanging the padding, ties and the indices."""
+    from glassnet.ops.pool import _Windows
+
+    x = np.round(np.random.default_rng(8).standard_normal((2, 3, 9, 8)) * 2)  # many ties
+    p = k // 2
+    out = tuple(pool_output_size(n, k, s, p, dl, True) for n in x.shape[2:])
+    assert _Windows(x.shape, out, (k, k), (s, s), (p, p), (dl, dl)).packed is packed
+    kw = {"kernel_size": k, "stride": s, "padding": p, "ceil_mode": True}
+    parity(
+        lambda t: F.max_pool2d(t, dilation=dl, return_indices=True, **kw),
+        lambda t: TF.max_pool2d(t, dilation=dl, return_indices=True, **kw),
+        x,
+    )
+    if dl == 1:
+        for cip in (True, False):
+            parity(
+                lambda t, cip=cip: F.avg_pool2d(t, count_include_pad=cip, **kw),
+                lambda t, cip=cip: TF.avg_pool2d(t, count_include_pad=cip, **kw),
+                x,
+            )

@@ -1,8 +1,9 @@
 """Pooling: max, average and adaptive (max/average) pooling over 1, 2 or 3 spatial dimensions.
 
 One N-d core per kind serves the 1-, 2- and 3-d functional forms. Every loop runs over kernel
-taps (or adaptive-bin offsets), each step touching all output positions at once through a strided
-view, never over pixels.
+taps (or adaptive-bin offsets), each step touching all output positions at once, never over
+pixels: through strided views of the input when windows are disjoint, through contiguous slices
+of the convolution's packed layout when they overlap (``_Windows``).
 
 PyTorch conventions matched exactly:
 
@@ -24,13 +25,15 @@ PyTorch conventions matched exactly:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._conv_impl import conv_plan
+from ._scratch import scratch as _scratch
 from ._util import check_floating, shape_str
 
 _AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
@@ -99,15 +102,112 @@ def _small_int(n: int) -> type:
     return np.uint8 if n <= 255 else np.int16 if n <= 32767 else np.int32
 
 
+class _Windows:
+    """Where kernel tap ``t`` of every pooling window reads, and where its window's result lives.
+
+    Both max and average pooling are loops over the kernel taps, each step one NumPy call on
+    *all* windows at once: tap ``t`` reads one slice of a source array and updates one slice of
+    the output. Two layouts provide those slices:
+
+    * **direct** (disjoint windows: the stride covers the dilated kernel on every axis, e.g. the
+      usual 2x2 / stride 2): every input is read once, so the source is ``x`` itself and tap
+      ``t`` a strided view of it (``_taps``); the output is (N, C, *O).
+    * **packed** (overlapping windows): the convolution's packed layout (``ConvPlan``, built by
+      ``window_plan``): the input, padded with ``fill`` and split into stride phases, is
+      flattened so that tap ``t`` of every window is one *contiguous* slice
+      ``ph[r_t, off_t : off_t + L]`` and the output a flat (L,) array. Packing costs one pass
+      over the input; it pays off when every input is read several times, as contiguous NumPy
+      loops run 5-15x faster than strided ones (measured: packed was 0.6x the time of the direct
+      form on 3x3 / stride 2 windows, direct 0.5x the time of packed on 2x2 / stride 2).
+
+    ``pairs(src, *outs)`` yields tap ``t``'s slices for every tap in scan order; the backward
+    runs the same pairs on the gradients (``grad_source`` / ``to_input``), adding where windows
+    overlap and assigning where they are disjoint.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        out: tuple[int, ...],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+    ) -> None:
+        self.shape, self.out = shape, out  # (N, C, *S), (*O)
+        self.nc, spatial = shape[0] * shape[1], shape[2:]
+        self.packed = self.nc > 0 and not _disjoint(kernel, stride, dilation)
+        if self.packed:
+            span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            # widen the right padding where ceil_mode adds a window that overhangs it
+            hi = [
+                max(p, (o - 1) * s + e - n - p)
+                for n, o, s, e, p in zip(spatial, out, stride, span, padding)
+            ]
+            self.plan = conv_plan(spatial, kernel, stride, dilation, padding, hi, out)
+            self.length = self.plan.n_cols(self.nc)  # L: flat output slots computed
+            self.out_shape: tuple[int, ...] = (self.nc * self.plan.P,)
+        else:
+            self.taps = _taps(spatial, out, kernel, stride, padding, dilation)
+            self.out_shape = shape[:2] + out
+
+    def source(self, x: np.ndarray, fill: float) -> np.ndarray:
+        """What the taps read: ``x`` (direct) or its packed form, ``fill`` in the padding."""
+        if not self.packed:
+            return x
+        return self.plan.pack_input(x.reshape(self.nc, 1, *x.shape[2:]), fill=fill)[0]
+
+    def pairs(self, src: np.ndarray, *outs: np.ndarray) -> Iterator[tuple[Any, ...]]:
+        """``(t, tap t's part of src, its part of each of outs)`` for every tap, in scan order.
+
+        ``outs`` are arrays in the output layout (``out_shape``); all parts of one step are
+        aligned: element ``j`` of each belongs to the same window.
+        """
+        if self.packed:
+            parts = [o[: self.length] for o in outs]
+            for t, (r, off) in enumerate(self.plan.taps):
+                yield (t, src[r, off : off + self.length], *parts)
+        else:
+            for t, o_sl, i_sl in self.taps:
+                yield (t, src[i_sl], *(o[o_sl] for o in outs))
+
+    def to_output(self, out: np.ndarray) -> np.ndarray:
+        """Output layout -> (N, C, *O)."""
+        if not self.packed:
+            return out
+        y = self.plan.unpack_output(out.reshape(1, -1), self.nc, None)  # (NC, 1, *O)
+        return y.reshape(self.shape[:2] + self.out)
+
+    def from_output(self, y: np.ndarray) -> np.ndarray:
+        """(N, C, *O) -> output layout (packed: zeros in the slots that are not outputs)."""
+        if not self.packed:
+            return y
+        return self.plan.pack_output(y.reshape(self.nc, 1, *self.out))[0]
+
+    def grad_source(self, dtype: Any) -> np.ndarray:
+        """A zero gradient in the source layout, for the backward to add the taps into."""
+        if not self.packed:
+            return np.zeros(self.shape, dtype)
+        shape = (len(self.plan.residues), self.nc * self.plan.P + self.plan.tail)
+        return _scratch("pool.grad", shape, dtype, zero=True)
+
+    def to_input(self, dsrc: np.ndarray) -> np.ndarray:
+        """Gradient in the source layout -> (N, C, *S)."""
+        if not self.packed:
+            return dsrc
+        return self.plan.unpack_input(dsrc[None], self.nc).reshape(self.shape)
+
+
 # ---------------------------------------------------------------------------- max pooling
 class MaxPool(Function):
     """y[n, c, o] = max over the window of o (padding is -inf); the gradient goes to the argmax.
 
-    The forward is a running ``np.maximum`` over the kernel taps. When a gradient or the indices
-    are needed, the winning tap of each window is the first tap whose value equals the maximum
-    (the first maximum in scan order, as PyTorch's strict ``>``); windows whose maximum is NaN or
-    -inf take an exact replay of PyTorch's scan instead (NaN wins; an all -inf window reports its
-    first in-bounds position). Backward sends ``dy`` to the winning tap, one tap at a time.
+    A loop over the kernel taps (``_Windows``). Without gradient or indices it is a running
+    ``np.maximum``. Otherwise each step also replays PyTorch's scan ``if (val > max ||
+    isnan(val)) {max = val; arg = tap}`` on all windows at once, recording the winning tap:
+    ties keep the first maximum in scan order, a NaN wins (the last NaN), an all -inf window
+    keeps its first in-bounds position, padding never wins. Backward sends ``dy`` to the winning
+    tap, one tap at a time.
 
     Shapes:
         x: (N, C, *S)   y, indices: (N, C, *O)
@@ -125,58 +225,54 @@ class MaxPool(Function):
         out_size: tuple[int, ...],
         return_indices: bool,
     ) -> Any:
-        spatial = x.shape[2:]
-        taps = _taps(spatial, out_size, kernel_size, stride, padding, dilation)
-        y = np.full(x.shape[:2] + out_size, -np.inf, x.dtype)  # (N, C, *O); padding is -inf
-        for _, o_sl, i_sl in taps:
-            np.maximum(y[o_sl], x[i_sl], out=y[o_sl])  # NaN propagates, as PyTorch
+        self.win = win = _Windows(x.shape, out_size, kernel_size, stride, padding, dilation)
+        src = win.source(x, fill=-np.inf)
+        best = np.full(win.out_shape, -np.inf, x.dtype)  # running maximum
         if not (return_indices or self.needs_input_grad[0]):
-            return y
+            for _, v, b in win.pairs(src, best):
+                np.maximum(b, v, out=b)  # NaN propagates, as PyTorch
+            return win.to_output(best)
 
-        # Per axis, the first tap of each window that lands inside the input (where PyTorch
-        # starts its scan).
+        # per axis, the first tap of each window inside the input (PyTorch's scan starts there)
         first = []
         for o, s, p, d in zip(out_size, stride, padding, dilation):
             start = np.arange(o) * s - p  # (O,) window start in input coordinates
             first.append(np.maximum(-(start // d), 0))  # (O,) ceil(-start / d), at least 0
-        arg: np.ndarray = np.zeros(
-            y.shape, _small_int(int(np.prod(kernel_size)))
-        )  # (N, C, *O) winning tap
-        if np.isnan(y).any() or np.isneginf(y).any():
-            self._scan(x, taps, y, arg, first, kernel_size)
-        else:
-            done = np.zeros(y.shape, bool)
-            for t, o_sl, i_sl in taps:
-                hit = x[i_sl] == y[o_sl]
-                hit &= ~done[o_sl]  # equal to the max and no earlier tap won
-                done[o_sl] |= hit
-                if t:
-                    arg[o_sl] += hit * arg.dtype.type(t)
-        self.arg, self.taps, self.in_shape = arg, taps, x.shape
-        self.disjoint = _disjoint(kernel_size, stride, dilation)
+        grids = np.meshgrid(
+            *[np.minimum(f, k - 1) for f, k in zip(first, kernel_size)], indexing="ij"
+        )
+        tap_type = _small_int(int(np.prod(kernel_size)))
+        start_tap: np.ndarray = np.ravel_multi_index(grids, kernel_size).astype(tap_type)  # (*O)
+        arg = win.from_output(np.broadcast_to(start_tap, x.shape[:2] + out_size)).copy()
+        self._scan(win, src, best, arg, has_nan=bool(np.isnan(x).any()))
+        self.arg = arg  # winning tap, output layout
+        y = win.to_output(best)
         if not return_indices:
             return y
-        return y, self._flat_indices(arg, first, kernel_size, stride, padding, dilation, spatial)
+        taps = win.to_output(arg)
+        return y, self._flat_indices(
+            taps, first, kernel_size, stride, padding, dilation, x.shape[2:]
+        )
 
     @staticmethod
     def _scan(
-        x: np.ndarray,
-        taps: list[Tap],
-        y: np.ndarray,
-        arg: np.ndarray,
-        first: list[np.ndarray],
-        kernel: tuple[int, ...],
+        win: _Windows, src: np.ndarray, best: np.ndarray, arg: np.ndarray, has_nan: bool
     ) -> None:
-        """Replay PyTorch's scan ``if (val > max || isnan(val))`` from the first in-bounds tap."""
-        grids = np.meshgrid(*[np.minimum(f, k - 1) for f, k in zip(first, kernel)], indexing="ij")
-        arg[...] = np.ravel_multi_index(grids, kernel)
-        y.fill(-np.inf)
-        for t, o_sl, i_sl in taps:
-            win = x[i_sl]  # tap t of the windows it reaches
-            best = y[o_sl]
-            mask = (win > best) | np.isnan(win)
-            np.copyto(best, win, where=mask)
-            np.copyto(arg[o_sl], t, where=mask, casting="unsafe")
+        """``if (val > max || isnan(val)) {max = val; arg = t}`` for every tap, all windows at once.
+
+        ``best`` starts at -inf; ``np.maximum`` makes the same updates as the scan (NaN sticks).
+        ``arg += wins * (t - arg)`` sets the winners' tap without a masked copy (slow in NumPy).
+        """
+        wins = np.empty(best.shape, bool)
+        step = np.empty(arg.shape, arg.dtype)
+        for t, v, b, a, w, st in win.pairs(src, best, arg, wins, step):
+            np.greater(v, b, out=w)
+            if has_nan:
+                w |= np.isnan(v)
+            np.maximum(b, v, out=b)
+            np.subtract(t, a, out=st, casting="unsafe")
+            st *= w
+            a += st
 
     @staticmethod
     def _flat_indices(
@@ -208,14 +304,18 @@ class MaxPool(Function):
         return flat
 
     def backward(self, dy: np.ndarray, *_: Any) -> np.ndarray:
-        dx = np.zeros(self.in_shape, dy.dtype)  # (N, C, *S)
-        for t, o_sl, i_sl in self.taps:
-            hit = self.arg[o_sl] == t
-            if self.disjoint:  # each input is read by one window at most: assign
-                np.multiply(dy[o_sl], hit, out=dx[i_sl])
-            else:
-                dx[i_sl] += dy[o_sl] * hit
-        return dx
+        win = self.win
+        d_y = win.from_output(dy)
+        hit = np.empty(d_y.shape, bool)
+        sent = np.empty(d_y.shape, dy.dtype)
+        dsrc = win.grad_source(dy.dtype)
+        for t, d, g, a, h, st in win.pairs(dsrc, d_y, self.arg, hit, sent):
+            won = np.equal(a, t, out=h)  # the windows tap t won
+            if win.packed:
+                d += np.multiply(g, won, out=st)
+            else:  # disjoint windows: each input belongs to one window at most
+                np.multiply(g, won, out=d)
+        return win.to_input(dsrc)
 
 
 # ---------------------------------------------------------------------------- average pooling
@@ -247,6 +347,9 @@ def _avg_divisor(
 class AvgPool(Function):
     """y[n, c, o] = sum of the window of o (zero padding) / divisor(o); dx spreads dy / divisor.
 
+    A loop over the kernel taps (``_Windows``): the window sums add one slice per tap, and the
+    backward adds ``dy / divisor`` back onto every tap's slice.
+
     Shapes:
         x: (N, C, *S)   y: (N, C, *O)   (O as max pooling with dilation 1)
     """
@@ -264,28 +367,28 @@ class AvgPool(Function):
     ) -> np.ndarray:
         spatial = x.shape[2:]
         ones = (1,) * len(spatial)
-        taps = _taps(spatial, out_size, kernel_size, stride, padding, ones)
-        y = np.zeros(x.shape[:2] + out_size, x.dtype)  # (N, C, *O); padding adds 0
-        for _, o_sl, i_sl in taps:
-            y[o_sl] += x[i_sl]
-        div = _avg_divisor(
+        self.win = win = _Windows(x.shape, out_size, kernel_size, stride, padding, ones)
+        src = win.source(x, fill=0.0)
+        total = np.zeros(win.out_shape, x.dtype)  # window sums; padding adds 0
+        for _, v, tot in win.pairs(src, total):
+            tot += v
+        y = win.to_output(total)
+        self.div = _avg_divisor(
             spatial, out_size, kernel_size, stride, padding, count_include_pad, divisor_override
         )
-        y /= div if isinstance(div, float) else div.astype(x.dtype)
-        self.taps, self.in_shape, self.div = taps, x.shape, div
-        self.disjoint = _disjoint(kernel_size, stride, ones)
+        y /= self.div if isinstance(self.div, float) else self.div.astype(x.dtype)
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         div = self.div if isinstance(self.div, float) else self.div.astype(dy.dtype)
-        g = dy / div  # (N, C, *O)
-        dx = np.zeros(self.in_shape, dy.dtype)  # (N, C, *S)
-        for _, o_sl, i_sl in self.taps:
-            if self.disjoint:
-                dx[i_sl] = g[o_sl]
-            else:
-                dx[i_sl] += g[o_sl]
-        return dx
+        g = self.win.from_output(dy / div)
+        dsrc = self.win.grad_source(dy.dtype)
+        for _, d, part in self.win.pairs(dsrc, g):
+            if self.win.packed:
+                d += part
+            else:  # disjoint windows: each input belongs to one window at most
+                np.copyto(d, part)
+        return self.win.to_input(dsrc)
 
 
 # ---------------------------------------------------------------------------- adaptive pooling
