@@ -677,18 +677,21 @@ def test_conv_plan_is_shared_per_geometry() -> None:
         ((2, 4, 7, 6), (6, 2, 2, 3), (2, 1), (1, 0), (0, 2), 2),
         ((1, 3, 5, 6, 4), (2, 3, 2, 3, 2), (1, 1, 2), (0, 1, 1), (1, 0, 1), 1),
         ((2, 4, 6, 5), (2, 4, 3, 1), (1, 1), (1, 0), (1, 0), 1),
+        ((2, 3, 11), (4, 3, 5), (1,), (2,), (2,), 1),
+        ((2, 4, 12), (4, 2, 3), (2,), (1,), (0,), 2),
     ],
 )
 def test_row_split_kernels_equal_plain_im2col(x_shape, w_shape, dilation, lo, hi, groups) -> None:
-    """Stride 1: gathering the innermost taps and shifting them (``split``) gives the same
+    """Stride 1: gathering some taps and shifting them (``splits``, ``wg_split``) gives the same
     forward and weight gradient as gathering every tap."""
     r = np.random.default_rng(15)
     nd = len(dilation)
     x, w = r.standard_normal(x_shape), r.standard_normal(w_shape)
     split = _conv_impl.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
     plain = _conv_impl.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
-    plain.shiftable = False
-    assert split.splits(w_shape[1], w_shape[0] // groups) and not plain.splits(1, 1)
+    plain.shiftable = plain.wg_split = False
+    assert split.wg_split and not plain.splits(1, 1)
+    assert split.splits(w_shape[1], w_shape[0] // groups) == (len(dilation) > 1)
     n = x_shape[0]
     y = split.unpack_output(split.correlate(split.pack_input(x), w, groups), n, None)
     assert_close(y, plain.unpack_output(plain.correlate(plain.pack_input(x), w, groups), n, None))

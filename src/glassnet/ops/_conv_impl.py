@@ -45,8 +45,10 @@ k_in)`` (its indices on the outer axes, and on the innermost one) reads at flat 
 For a 3x3 kernel that gathers 3 copies of the input instead of 9. The weight gradient always
 gains; the forward trades the saved copies for writing and adding Z, so ``splits`` decides by
 channel counts. Measured: 0.84-0.86x the forward+backward time on conv shape (c), 0.75-0.8x on
-its forward and weight gradient alone (paired A/B). A 1-d kernel has no outer taps; splitting
-its one axis into groups measured no faster.
+its forward and weight gradient alone (paired A/B). A 1-d kernel has no outer taps: its
+forward keeps plain im2col (splitting its one axis into groups measured no faster), while its
+weight gradient gathers the first half of the taps and takes the others as shifts of them
+(``wg_groups``; 0.93-0.95x that pass's time on conv shape (e)).
 
 The two gradients are the adjoints of the same linear maps:
 
@@ -178,7 +180,22 @@ class ConvPlan:
         inner = self.kernel[-1]
         self.inner_taps = self.taps[:inner]  # (0, off[k_in]): the innermost axis' taps
         self.shifts = [off for _, off in self.taps[::inner]]  # shift[k_out], C order
-        self.shiftable = len(self.residues) == 1 and len(self.shifts) > 1
+        stride1 = len(self.residues) == 1
+        self.shiftable = stride1 and len(self.shifts) > 1
+        # The weight gradient gathers the first m innermost taps; every tap is one of them,
+        # shifted: groups (first tap, taps in the group, shift). A 1-d kernel is cut in halves.
+        m = inner if self.shiftable else -(-inner // 2)
+        self.wg_taps = self.taps[:m]
+        self.wg_groups = [
+            (o * inner + j, min(m, inner - j), self.taps[o * inner + j][1])
+            for o in range(len(self.shifts))
+            for j in range(0, inner, m)
+        ]
+        self.wg_split = stride1 and len(self.wg_groups) > 1 and (self.shiftable or m >= 2)
+        # how far past the block each gathered tap must reach (only as far as a group reads it)
+        self.wg_reach = [
+            max(shift for _, rows, shift in self.wg_groups if rows > i) for i in range(m)
+        ]
         # flat index of the last output within a sample; the packed input gets `tail` extra
         # zeros so that the last sample's reads stay inside the array
         self.last_out = sum((o - 1) * ps for o, ps in zip(self.out_size, pstride))
@@ -304,22 +321,26 @@ class ConvPlan:
         b: int,
         buf: np.ndarray,
         taps: list[tuple[int, int]] | None = None,
+        reach: Sequence[int] | None = None,
     ) -> np.ndarray:
         """im2col of flat columns [a, b): (G, Cg, R, NP) -> (G, K * Cg, b - a), row (k, c).
 
         Each tap is one shifted slice of the packed input, so every copy is a run of
-        contiguous memory. ``taps``: gather only these (default: all of ``self.taps``).
+        contiguous memory. ``taps``: gather only these (default: all of ``self.taps``);
+        ``reach``: tap i covers ``reach[i]`` more columns (the matrix is ``max(reach)`` wider;
+        the columns a tap does not reach are left unset).
         """
         taps = self.taps if taps is None else taps
+        reach = [0] * len(taps) if reach is None else reach
         g, cg = ph4.shape[:2]
-        k = len(taps)
+        k, width = len(taps), b - a + max(reach)
         if k == 1:  # a 1x1 kernel (any stride): the slice itself is the matrix
             r, off = taps[0]
-            return ph4[:, :, r, off + a : off + b]
-        cols = buf[: g * k * cg * (b - a)].reshape(g, k, cg, b - a)
-        for t, (r, off) in enumerate(taps):
-            cols[:, t] = ph4[:, :, r, off + a : off + b]
-        return cols.reshape(g, k * cg, b - a)
+            return ph4[:, :, r, off + a : off + a + width]
+        cols = buf[: g * k * cg * width].reshape(g, k, cg, width)
+        for t, ((r, off), extra) in enumerate(zip(taps, reach)):
+            cols[:, t, :, : b - a + extra] = ph4[:, :, r, off + a : off + b + extra]
+        return cols.reshape(g, k * cg, width)
 
     def correlate(self, ph: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
         """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
@@ -375,7 +396,7 @@ class ConvPlan:
         buf = _scratch("conv.cols", (g * k_in * cg * width,), ph4.dtype)
         zbuf = _scratch("conv.shifted", (g * k_out * fg * width,), ph4.dtype)
         for a, b in blocks:
-            h = self._gather(ph4, a, b + reach, buf, self.inner_taps)  # (G, K_in*Cg, B + reach)
+            h = self._gather(ph4, a, b, buf, self.inner_taps, [reach] * k_in)  # (G, K_in*Cg, .)
             z = zbuf[: g * k_out * fg * h.shape[-1]].reshape(g, k_out, fg, h.shape[-1])
             np.matmul(wst, h, out=z.reshape(g, k_out * fg, -1))
             out = y[:, :, a:b]  # (G, Fg, B)
@@ -405,7 +426,7 @@ class ConvPlan:
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         ph4 = ph.reshape(g, cg, r, ph.shape[-1])
         dwt = np.zeros((g, k * cg, fg), dy.dtype)  # row (k, c), column f
-        if self.shiftable:  # always fewer copies: the outer taps are views of H
+        if self.wg_split:  # always fewer copies: most taps are views of the gathered ones
             self._weight_grad_split(ph4, dy3, dwt)
         else:
             blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
@@ -418,22 +439,24 @@ class ConvPlan:
         return np.ascontiguousarray(dw).reshape(f, cg, *self.kernel)
 
     def _weight_grad_split(self, ph4: np.ndarray, dy3: np.ndarray, dwt: np.ndarray) -> None:
-        """Row-split weight gradient: per block, H as in ``_correlate_split``; the rows of outer tap
-        o are ``H[:, :, shift[o] : shift[o] + B] @ dY^T`` (a view of H, no further copy)."""
+        """Weight gradient from the gathered taps only: per block, H = ``wg_taps``' slices, and
+        the rows of the taps of group (t0, rows, shift) are ``H[:rows, shift : shift + B] @ dY^T``
+        (a view of H, no further copy)."""
         g, cg = ph4.shape[:2]
         fg = dy3.shape[1]
-        k_in, reach = len(self.inner_taps), self.shifts[-1]
+        k_in, extra = len(self.wg_taps), max(self.wg_reach)
         blocks = self._split_blocks(dy3.shape[-1] // self.P, g * k_in * cg, ph4.itemsize)
-        width = blocks[0][1] - blocks[0][0] + reach
-        buf = _scratch("conv.cols", (g * k_in * cg * width,), ph4.dtype)
-        part = np.empty((g, k_in * cg, fg), dwt.dtype)
-        rows = k_in * cg
+        buf = _scratch(
+            "conv.cols", (g * k_in * cg * (blocks[0][1] - blocks[0][0] + extra),), ph4.dtype
+        )
+        parts = {rows: np.empty((g, rows * cg, fg), dwt.dtype) for _, rows, _ in self.wg_groups}
         for a, b in blocks:
-            h = self._gather(ph4, a, b + reach, buf, self.inner_taps)  # (G, K_in*Cg, B + reach)
+            h = self._gather(ph4, a, b, buf, self.wg_taps, self.wg_reach)  # (G, K_in*Cg, B+extra)
             dy_t = dy3[:, :, a:b].swapaxes(1, 2)  # (G, B, Fg)
-            for o, shift in enumerate(self.shifts):
-                np.matmul(h[:, :, shift : shift + b - a], dy_t, out=part)
-                dwt[:, o * rows : (o + 1) * rows] += part
+            for t0, rows, shift in self.wg_groups:
+                part = parts[rows]
+                np.matmul(h[:, : rows * cg, shift : shift + b - a], dy_t, out=part)
+                dwt[:, t0 * cg : (t0 + rows) * cg] += part
 
     def scatter_grad(self, dy: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
         """Input gradient in packed form, by accumulating shifted slices.
