@@ -698,3 +698,26 @@ def test_row_split_kernels_equal_plain_im2col(x_shape, w_shape, dilation, lo, hi
     dy = plain.pack_output(r.standard_normal(y.shape)).copy()
     dw = split.weight_grad(split.pack_input(x, scratch=False), dy, w.shape, groups)
     assert_close(dw, plain.weight_grad(plain.pack_input(x, scratch=False), dy, w.shape, groups))
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "dilation", "lo", "hi"),
+    [((9, 8), (3, 3), (1, 1), (1, 1), (1, 1)), ((12,), (5,), (2,), (4,), (4,)),
+     ((7, 6), (3, 2), (1, 1), (1, 0), (1, 1)), ((8, 8), (3, 3), (1, 1), (0, 0), (0, 0))],
+)  # fmt: skip
+def test_upstream_packed_once_serves_both_products(size, kernel, dilation, lo, hi) -> None:
+    """``pack_upstream``: the packed dy and, where the grids agree, the flipped correlation's
+    packed input as a view of the same memory, equal to packing dy twice."""
+    r = np.random.default_rng(16)
+    nd = len(size)
+    plan = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    dy = r.standard_normal((2, 3, *plan.out_size))
+    d_y, flip_in = (None if a is None else a.copy() for a in plan.pack_upstream(dy))  # scratch
+    np.testing.assert_array_equal(d_y, plan.pack_output(dy))
+    fp = plan.flip_plan
+    assert fp is not None
+    assert (flip_in is None) == (fp.phase_shape != plan.phase_shape)
+    if flip_in is not None:
+        np.testing.assert_array_equal(flip_in, fp.pack_input(dy))
+    if size == (9, 8):
+        assert flip_in is not None  # the usual 'same' convolution shares

@@ -66,6 +66,12 @@ same kernels with the roles of input and output exchanged (``glassnet.ops.conv``
 Tried and dropped: Winograd F(2x2, 3x3). In NumPy its 16 small GEMMs (inner dimension C) ran
 at half the BLAS efficiency of the K*C-deep GEMM here, and the stride-2 tile gathers and
 single-threaded transforms ate the 2.25x saving in multiplies (measured 10-50% slower).
+Winograd F(4x4, 3x3) (4x fewer multiplies; tiles gathered through this layout with a 6x6
+kernel and stride 4, transforms as Kronecker-matrix GEMMs; float32 error 7e-6 of the largest
+output) measured 31 ms for the forward of conv shape (c) against 28.5 for im2col: its 36 GEMMs
+took 10 ms, the phase split, tile gather, both transforms and the untiling 21 ms. Per-tap
+weight-gradient GEMMs on shifted views (no gather at all) ran at lower BLAS efficiency (inner
+dimension C): 1.3x slower.
 """
 
 from __future__ import annotations
@@ -296,6 +302,37 @@ class ConvPlan:
         flat[self._outputs] = y.swapaxes(0, 1)
         return flat.reshape(f, n * self.P)
 
+    def pack_upstream(self, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """dy packed once for both products of the backward: ``(pack_output(dy), flip input)``.
+
+        With stride 1 the flipped correlation's packed input (``flip_plan.pack_input(dy)``) is
+        usually the same grid as ``pack_output(dy)``, shifted by the flipped padding: then both
+        are views of one zero-padded buffer (this thread's ``'conv.pack_out'`` scratch) and the
+        second pack of dy is saved (a 2-5 % of forward+backward on the benchmark shapes). The
+        flip input is ``None`` when the grids differ.
+        """
+        lead = self._flip_lead
+        if lead is None:
+            return self.pack_output(dy), None
+        fp = self.flip_plan
+        assert fp is not None
+        n, f = dy.shape[:2]
+        size = n * self.P
+        buf = _scratch("conv.pack_out", (f, max(lead + size, size + fp.tail)), dy.dtype, zero=True)
+        grid = buf[:, lead : lead + size].reshape(f, n, *self.phase_shape)
+        grid[self._outputs] = dy.swapaxes(0, 1)
+        return buf[:, lead : lead + size], buf[:, None, : size + fp.tail]
+
+    @functools.cached_property
+    def _flip_lead(self) -> int | None:
+        """Flat offset of dy in the flipped correlation's packed input when that input is the
+        packed output grid shifted (same phase grid); None otherwise."""
+        fp = self.flip_plan
+        if fp is None or fp.phase_shape != self.phase_shape:
+            return None
+        pstride = [math.prod(self.phase_shape[i + 1 :]) for i in range(len(self.phase_shape))]
+        return sum(lo * ps for lo, ps in zip(fp.pad_lo, pstride))
+
     def unpack_output(self, flat: np.ndarray, n: int, bias: np.ndarray | None) -> np.ndarray:
         """(F, N * P) -> (N, F, *O), adding ``bias`` (F,) on the way."""
         f = flat.shape[0]
@@ -502,11 +539,17 @@ class ConvPlan:
         return f <= cg * (2 if fp.splits(f, cg) else 1)
 
     def input_grad(
-        self, dy: np.ndarray, w: np.ndarray, groups: int, packed_dy: np.ndarray | None = None
+        self,
+        dy: np.ndarray,
+        w: np.ndarray,
+        groups: int,
+        packed_dy: np.ndarray | None = None,
+        flip_input: np.ndarray | None = None,
     ) -> np.ndarray:
         """Input gradient, the adjoint of the convolution: (N, F, *O) -> (N, C, *D).
 
-        Stride 1 and F <= C: a correlation of dy with the flipped kernel (``flip_plan``).
+        Stride 1 and ``flips``: a correlation of dy with the flipped kernel (``flip_plan``), on
+        ``flip_input`` (``flip_plan.pack_input(dy)``) when the caller has it.
         Otherwise the shifted-slice accumulation of ``scatter_grad`` on ``packed_dy``
         (``pack_output(dy)``, computed here unless the caller already has it).
         """
@@ -514,9 +557,8 @@ class ConvPlan:
         if self.flips(w.shape, groups):
             fp = self.flip_plan
             assert fp is not None
-            return fp.unpack_output(
-                fp.correlate(fp.pack_input(dy), flip_kernel(w, groups), groups), n, None
-            )
+            ph = fp.pack_input(dy) if flip_input is None else flip_input
+            return fp.unpack_output(fp.correlate(ph, flip_kernel(w, groups), groups), n, None)
         if packed_dy is None:
             packed_dy = self.pack_output(dy)
         return self.unpack_input(self.scatter_grad(packed_dy, w, groups), n)

@@ -87,12 +87,13 @@ class ConvNd(Function):
         if n == 0:
             dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[0], w.dtype)
         else:
-            # dy packed (F, N*P) with zeros off the output grid, when some product reads it
-            d_y = None
+            # dy packed (F, N*P) with zeros off the output grid when some product reads it, and
+            # (stride 1) the flipped correlation's packed input over the same memory
+            d_y = flip_in = None
             if need[1] or (need[0] and not plan.flips(w.shape, g)):
-                d_y = plan.pack_output(dy)
+                d_y, flip_in = plan.pack_upstream(dy)
             if need[0]:  # the adjoint correlation (flipped kernel or shifted-slice scatter)
-                dx = plan.input_grad(dy, w, g, d_y)  # (N, C, *D)
+                dx = plan.input_grad(dy, w, g, d_y, flip_in)  # (N, C, *D)
             if need[1]:  # dw: the input correlated with dy
                 assert d_y is not None
                 ph = self.ph if self.ph is not None else plan.pack_input(x)  # (C, R, N*P)
