@@ -42,13 +42,13 @@ k_in)`` (its indices on the outer axes, and on the innermost one) reads at flat 
     Y = sum_o Z[o][:, shift[o] : shift[o] + L]
     dW[k_out = o] = dY @ H[:, shift[o] : shift[o] + L]^T    (views of H: no further copy)
 
-For a 3x3 kernel that gathers 3 copies of the input instead of 9. The weight gradient always
-gains; the forward trades the saved copies for writing and adding Z, so ``splits`` decides by
-channel counts. Measured: 0.84-0.86x the forward+backward time on conv shape (c), 0.75-0.8x on
-its forward and weight gradient alone (paired A/B). A 1-d kernel has no outer taps: its
-forward keeps plain im2col (splitting its one axis into groups measured no faster), while its
-weight gradient gathers the first half of the taps and takes the others as shifts of them
-(``wg_groups``; 0.93-0.95x that pass's time on conv shape (e)).
+For a 3x3 kernel that gathers 3 copies of the input instead of 9. The forward trades the saved
+copies for writing and adding Z, the weight gradient for one GEMM per outer tap, so both
+decide by channel counts (``splits``, ``wg_splits``). Measured: 0.84-0.86x the forward+backward
+time on conv shape (c), 0.75-0.8x on its forward and weight gradient alone (paired A/B). A 1-d
+kernel has no outer taps: its forward keeps plain im2col (splitting its one axis into groups
+measured no faster), while its weight gradient gathers the first half of the taps and takes
+the others as shifts of them (``wg_groups``; 0.93-0.95x that pass's time on conv shape (e)).
 
 The two gradients are the adjoints of the same linear maps:
 
@@ -98,6 +98,7 @@ from ._scratch import scratch as _scratch
 _BLOCK_BYTES = 2**20
 _MAX_BLOCKS = 4
 _MIN_BLOCK = 128
+_SPLIT_MIN_ROWS = 32  # see ConvPlan.wg_splits
 
 
 class ConvPlan:
@@ -406,12 +407,19 @@ class ConvPlan:
         """Whether ``correlate`` takes the row-split form for these channels (per group).
 
         It gathers (K_out - 1) K_in C_in fewer rows and writes K_out C_out rows of Z (then adds
-        them): worth it when those are no more. Measured: conv shape (c) (64 -> 64, 3x3) 0.8x
-        the forward time, (b) (32 -> 64, at the limit) 0.97x, LeNet's 1 -> 6, 5x5 (not split)
-        1.13x when forced.
+        them): worth it when those are fewer. Measured (forward alone, 3x3 unless noted):
+        64 -> 64 0.87x, 32 -> 32 0.8x, 16 -> 16 0.77x, 8 -> 8 0.8x, 32 -> 32 5x5 0.5x; at the
+        break-even 32 -> 64 (conv shape (b)) 1.03x, so not split; LeNet's 1 -> 6, 5x5 1.13x.
         """
         k_in, k_out = len(self.inner_taps), len(self.shifts)
-        return self.shiftable and k_out * c_out <= (k_out - 1) * k_in * c_in
+        return self.shiftable and k_out * c_out < (k_out - 1) * k_in * c_in
+
+    def wg_splits(self, c_in: int) -> bool:
+        """Whether ``weight_grad`` gathers only ``wg_taps`` (the rest as views) for ``c_in``
+        channels per group: when each group's GEMM has ``_SPLIT_MIN_ROWS`` rows or more (fewer
+        copies, but one GEMM per group; measured with 3x3 kernels: 8 -> 16 1.12x the time,
+        16 -> 32 0.87x, 32 -> 64 0.85x; LeNet's 1 -> 6, 5x5 1.4x; 1-d 64 -> 64, k5 0.94x)."""
+        return self.wg_split and len(self.wg_taps) * c_in >= _SPLIT_MIN_ROWS
 
     def _split_blocks(self, n: int, rows: int, itemsize: int) -> list[tuple[int, int]]:
         """Column blocks of the row-split kernels (their gathers hold ``rows`` rows)."""
@@ -463,7 +471,7 @@ class ConvPlan:
         dy3 = dy.reshape(g, fg, n * self.P)  # (G, Fg, NP)
         ph4 = ph.reshape(g, cg, r, ph.shape[-1])
         dwt = np.zeros((g, k * cg, fg), dy.dtype)  # row (k, c), column f
-        if self.wg_split:  # always fewer copies: most taps are views of the gathered ones
+        if self.wg_splits(cg):  # fewer copies: most taps are views of the gathered ones
             self._weight_grad_split(ph4, dy3, dwt)
         else:
             blocks = self._blocks(self.n_cols(n), g * k * cg, dy.itemsize)
