@@ -20,10 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
 from ._scratch import scratch
-from .recurrent_base import GradHook, TimePlan, batch_major, step_order
-from .recurrent_base import add_input_grad as _add_input_grad
+from .recurrent_base import GradHook, RecurrentLayer, TimePlan, batch_major, step_order
 
 
 def _nrz(a: np.ndarray, H: int) -> np.ndarray:
@@ -38,17 +36,18 @@ def _rzn(a: np.ndarray, H: int) -> np.ndarray:
 
 def _forward_dir(
     x3: np.ndarray,
-    h0: np.ndarray,
+    states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
     save: bool,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
-    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved).
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], dict[str, Any] | None]:
+    """One direction over the sequence. Returns (Y (T, N, H), (h_n (N, H),), saved).
 
     Inside, every per-step array is feature-major, batch last (module docstring).
     """
     w_ih, w_hh, b_ih, b_hh = w
+    (h0,) = states
     T, N, dt = plan.T, plan.N, x3.dtype
     H = w_hh.shape[1]
     wih = w_ih.copy()  # (3H, D)
@@ -114,7 +113,7 @@ def _forward_dir(
         if t0 > 0:
             G, S, HN, DM = G[t0:].copy(), S[t0:].copy(), HN[t0:].copy(), DM[t0:].copy()
         saved = {"G": G, "S": S, "HN": HN, "DM": DM}
-    return Y, h_n, saved
+    return Y, (h_n,), saved
 
 
 def _gru_factors(G: np.ndarray, HN: np.ndarray, DM: np.ndarray, F: np.ndarray) -> None:
@@ -137,7 +136,7 @@ def _backward_dir(
     sv: dict[str, Any],
     x2: np.ndarray,
     dY: np.ndarray,
-    dhn: np.ndarray,
+    d_states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
@@ -148,6 +147,7 @@ def _backward_dir(
 ) -> tuple[Any, ...]:
     """BPTT for one direction. Returns (dx part (W*N, D), dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     w_ih, w_hh, b_ih, _b_hh = w
+    (dhn,) = d_states
     G, S, HN, DM = sv["G"], sv["S"], sv["HN"], sv["DM"]
     t0, N, dt = plan.t0, plan.N, G.dtype
     W, H = G.shape[0], G.shape[2]
@@ -204,7 +204,7 @@ def _backward_dir(
     return dx, dH.T.copy(), dw_ih, dw_hh, db_ih, db_hh
 
 
-class GRULayer(Function):
+class GRULayer(RecurrentLayer):
     """One GRU layer over a whole sequence (both directions if given two weight groups).
 
     Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
@@ -217,56 +217,10 @@ class GRULayer(Function):
     Static options as :class:`~glassnet.ops.recurrent_lstm.LSTMLayer`.
     """
 
-    def forward(
-        self,
-        x: np.ndarray,
-        h0: np.ndarray,
-        *weights: Any,
-        lengths: np.ndarray | None = None,
-        resets: np.ndarray | None = None,
-        bptt_steps: int | None = None,
-        grad_hook: GradHook | None = None,
-        layer: int = 0,
-        order: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        T, N, _ = x.shape
-        plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, x.shape[2])
-        save = any(self.needs_input_grad)
-        ndir = len(weights) // 4
-        outs, hns = [], []
-        saved: list[Any] = []
-        for d in range(ndir):
-            Y, hn, sv = _forward_dir(x, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, save)
-            outs.append(Y)
-            hns.append(hn)
-            saved.append(sv)
-        # (the kernel's outputs are views of feature-major states: one copy, here or in assemble)
-        y = np.ascontiguousarray(plan.assemble(outs, [d == 1 for d in range(ndir)]))
-        if save:
-            self.x2, self.weights, self.y = x2, weights, y
-            self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer
-            self.x_shape = x.shape
-        return y, np.stack(hns)
+    forward_dir = staticmethod(_forward_dir)
+    backward_dir = staticmethod(_backward_dir)
 
-    def backward(self, dy: np.ndarray, dh_n: np.ndarray) -> tuple[Any, ...]:
-        plan, weights = self.plan, self.weights
-        T, N, D = self.x_shape
-        ndir = len(weights) // 4
-        H = dh_n.shape[2]
-        need_x = self.needs_input_grad[0]
-        dx: np.ndarray | None = None
-        dh0: list[np.ndarray] = []
-        dws: list[Any] = []
-        for d in range(ndir):
-            needs = (need_x, False, *self.needs_input_grad[2 + 4 * d : 6 + 4 * d])
-            r = _backward_dir(
-                self.saved[d], self.x2, dy[..., d * H : (d + 1) * H], dh_n[d],
-                weights[4 * d : 4 * d + 4], plan, d == 1, needs, self.hook, self.layer, d,
-            )  # fmt: skip
-            if need_x:
-                dx = _add_input_grad(dx, r[0], plan, T * N, D)
-            dh0.append(r[1])
-            dws.extend(r[2:])
-        dx3 = None if dx is None else dx.reshape(T, N, D)
-        return (dx3, np.stack(dh0), *dws)
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, *weights: Any, **static: Any
+    ) -> tuple[np.ndarray, ...]:
+        return self.run(x, (h0,), weights, **static)

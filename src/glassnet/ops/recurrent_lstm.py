@@ -27,10 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
 from ._scratch import scratch
-from .recurrent_base import GradHook, TimePlan, batch_major, step_order
-from .recurrent_base import add_input_grad as _add_input_grad
+from .recurrent_base import GradHook, RecurrentLayer, TimePlan, batch_major, step_order
 
 
 def _roll(a: np.ndarray, H: int) -> np.ndarray:
@@ -45,18 +43,18 @@ def _unroll(a: np.ndarray, H: int) -> np.ndarray:
 
 def _forward_dir(
     x3: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray,
+    states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
     save: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any] | None]:
-    """One direction over the sequence. Returns (Y (T, N, P), h_n (N, P), c_n (N, H), saved).
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], dict[str, Any] | None]:
+    """One direction over the sequence. Returns (Y (T, N, P), (h_n (N, P), c_n (N, H)), saved).
 
     Inside, every per-step array is feature-major, batch last (module docstring).
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = w
+    h0, c0 = states
     T, N, dt = plan.T, plan.N, x3.dtype
     H = w_ih.shape[0] // 4
     P = w_hh.shape[1]
@@ -129,7 +127,7 @@ def _forward_dir(
             G, S, C, TC = G[t0:].copy(), S[t0:].copy(), C[t0:].copy(), TC[t0:].copy()
             M = None if M is None else M[t0:].copy()
         saved = {"G": G, "S": S, "C": C, "TC": TC, "M": M}
-    return Y, h_n, c_n, saved
+    return Y, (h_n, c_n), saved
 
 
 def _lstm_factors(
@@ -247,8 +245,7 @@ def _backward_dir(
     sv: dict[str, Any],
     x2: np.ndarray,
     dY: np.ndarray,
-    dhn: np.ndarray,
-    dcn: np.ndarray,
+    d_states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
@@ -259,6 +256,7 @@ def _backward_dir(
 ) -> tuple[Any, ...]:
     """BPTT for one direction. Returns (dx part (W*N, D), dh0, dc0, dw_ih, dw_hh, db, db, dw_hr)."""
     w_ih, w_hh, b_ih, _b_hh, w_hr = w
+    dhn, dcn = d_states
     G, S, C, TC, M = sv["G"], sv["S"], sv["C"], sv["TC"], sv["M"]
     t0, N, dt = plan.t0, plan.N, G.dtype
     W, H = G.shape[0], G.shape[2]
@@ -336,7 +334,7 @@ def _backward_dir(
     return dx, dH.T.copy(), dC.T.copy(), dw_ih, dw_hh, db, db, dw_hr
 
 
-class LSTMLayer(Function):
+class LSTMLayer(RecurrentLayer):
     """One LSTM layer over a whole sequence (both directions if given two weight groups).
 
     Positional inputs: ``x, h0, c0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh, w_hr``
@@ -351,62 +349,12 @@ class LSTMLayer(Function):
     bool, ``bptt_steps``, ``grad_hook``, ``layer``, ``order``; see :class:`TimePlan`.
     """
 
-    def forward(
-        self,
-        x: np.ndarray,
-        h0: np.ndarray,
-        c0: np.ndarray,
-        *weights: Any,
-        lengths: np.ndarray | None = None,
-        resets: np.ndarray | None = None,
-        bptt_steps: int | None = None,
-        grad_hook: GradHook | None = None,
-        layer: int = 0,
-        order: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        T, N, _ = x.shape
-        plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, x.shape[2])  # (T*N, D)
-        save = any(self.needs_input_grad)
-        ndir = len(weights) // 5
-        outs, hns, cns = [], [], []
-        saved: list[Any] = []
-        for d in range(ndir):
-            Y, hn, cn, sv = _forward_dir(
-                x, h0[d], c0[d], weights[5 * d : 5 * d + 5], plan, d == 1, save
-            )
-            outs.append(Y)
-            hns.append(hn)
-            cns.append(cn)
-            saved.append(sv)
-        # (the kernel's outputs are views of feature-major states: one copy, here or in assemble)
-        y = np.ascontiguousarray(plan.assemble(outs, [d == 1 for d in range(ndir)]))
-        if save:
-            self.x2, self.weights, self.y = x2, weights, y
-            self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer
-            self.x_shape = x.shape
-        return y, np.stack(hns), np.stack(cns)
+    n_states = 2
+    n_weights = 5
+    forward_dir = staticmethod(_forward_dir)
+    backward_dir = staticmethod(_backward_dir)
 
-    def backward(self, dy: np.ndarray, dh_n: np.ndarray, dc_n: np.ndarray) -> tuple[Any, ...]:
-        plan, weights = self.plan, self.weights
-        T, N, D = self.x_shape
-        ndir = len(weights) // 5
-        P = dh_n.shape[2]
-        need_x = self.needs_input_grad[0]
-        dx: np.ndarray | None = None
-        dh0: list[np.ndarray] = []
-        dc0: list[np.ndarray] = []
-        dws: list[Any] = []
-        for d in range(ndir):
-            needs = (need_x, False, False, *self.needs_input_grad[3 + 5 * d : 8 + 5 * d])
-            r = _backward_dir(
-                self.saved[d], self.x2, dy[..., d * P : (d + 1) * P], dh_n[d], dc_n[d],
-                weights[5 * d : 5 * d + 5], plan, d == 1, needs, self.hook, self.layer, d,
-            )  # fmt: skip
-            if need_x:
-                dx = _add_input_grad(dx, r[0], plan, T * N, D)
-            dh0.append(r[1])
-            dc0.append(r[2])
-            dws.extend(r[3:])
-        dx3 = None if dx is None else dx.reshape(T, N, D)
-        return (dx3, np.stack(dh0), np.stack(dc0), *dws)
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray, *weights: Any, **static: Any
+    ) -> tuple[np.ndarray, ...]:
+        return self.run(x, (h0, c0), weights, **static)

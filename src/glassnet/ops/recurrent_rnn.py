@@ -15,22 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
-from .recurrent_base import GradHook, TimePlan, step_order
-from .recurrent_base import add_input_grad as _add_input_grad
+from .recurrent_base import GradHook, RecurrentLayer, TimePlan, step_order
 
 
 def _forward_dir(
-    x2: np.ndarray,
-    h0: np.ndarray,
+    x: np.ndarray,
+    states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
-    relu: bool,
     save: bool,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
-    """One direction over the sequence. Returns (Y (T, N, H), h_n (N, H), saved)."""
+    relu: bool = False,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], dict[str, Any] | None]:
+    """One direction over the sequence. Returns (Y (T, N, H), (h_n (N, H),), saved)."""
     w_ih, w_hh, b_ih, b_hh = w
+    (h0,) = states
+    x2 = x.reshape(-1, x.shape[2])  # this kernel is batch-major: rows (t, n)
     T, N, dt = plan.T, plan.N, x2.dtype
     H = w_hh.shape[1]
     G = (x2 @ w_ih.T).reshape(T, N, H)  # all input projections up front
@@ -63,25 +63,26 @@ def _forward_dir(
     saved = None
     if save:
         saved = {"S": S[plan.t0 :].copy() if plan.t0 > 0 else S}
-    return Y, h_n, saved
+    return Y, (h_n,), saved
 
 
 def _backward_dir(
     sv: dict[str, Any],
     x2: np.ndarray,
     dY: np.ndarray,
-    dhn: np.ndarray,
+    d_states: tuple[np.ndarray, ...],
     w: tuple[Any, ...],
     plan: TimePlan,
     reverse: bool,
-    relu: bool,
     needs: tuple[bool, ...],
     hook: GradHook | None,
     layer: int,
     direction: int,
+    relu: bool = False,
 ) -> tuple[Any, ...]:
     """BPTT for one direction. Returns (dx part (W*N, D), dh0, dw_ih, dw_hh, db, db)."""
     w_ih, w_hh, b_ih, _b_hh = w
+    (dhn,) = d_states
     S = sv["S"]
     t0, N, dt = plan.t0, plan.N, S.dtype
     W, H = S.shape[0] - 1, S.shape[2]
@@ -120,7 +121,7 @@ def _backward_dir(
     return dx, dH, dw_ih, dw_hh, db, db
 
 
-class RNNLayer(Function):
+class RNNLayer(RecurrentLayer):
     """One Elman RNN layer over a whole sequence (both directions if given two weight groups).
 
     Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
@@ -133,60 +134,16 @@ class RNNLayer(Function):
     Static options as :class:`~glassnet.ops.recurrent_lstm.LSTMLayer`.
     """
 
+    forward_dir = staticmethod(_forward_dir)
+    backward_dir = staticmethod(_backward_dir)
+
     def forward(
         self,
         x: np.ndarray,
         h0: np.ndarray,
         *weights: Any,
         nonlinearity: str = "tanh",
-        lengths: np.ndarray | None = None,
-        resets: np.ndarray | None = None,
-        bptt_steps: int | None = None,
-        grad_hook: GradHook | None = None,
-        layer: int = 0,
-        order: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        T, N, _ = x.shape
-        plan = TimePlan(T, N, x.dtype, lengths, resets, bptt_steps, order)
-        x2 = x.reshape(T * N, x.shape[2])
-        save = any(self.needs_input_grad)
-        relu = nonlinearity == "relu"
-        ndir = len(weights) // 4
-        outs, hns = [], []
-        saved: list[Any] = []
-        for d in range(ndir):
-            Y, hn, sv = _forward_dir(
-                x2, h0[d], weights[4 * d : 4 * d + 4], plan, d == 1, relu, save
-            )
-            outs.append(Y)
-            hns.append(hn)
-            saved.append(sv)
-        y = plan.assemble(outs, [d == 1 for d in range(ndir)])
-        if save:
-            self.x2, self.weights, self.y, self.relu = x2, weights, y, relu
-            self.saved, self.plan, self.hook, self.layer = saved, plan, grad_hook, layer
-            self.x_shape = x.shape
-        return y, np.stack(hns)
-
-    def backward(self, dy: np.ndarray, dh_n: np.ndarray) -> tuple[Any, ...]:
-        plan, weights = self.plan, self.weights
-        T, N, D = self.x_shape
-        ndir = len(weights) // 4
-        H = dh_n.shape[2]
-        need_x = self.needs_input_grad[0]
-        dx: np.ndarray | None = None
-        dh0: list[np.ndarray] = []
-        dws: list[Any] = []
-        for d in range(ndir):
-            needs = (need_x, False, *self.needs_input_grad[2 + 4 * d : 6 + 4 * d])
-            r = _backward_dir(
-                self.saved[d], self.x2, dy[..., d * H : (d + 1) * H], dh_n[d],
-                weights[4 * d : 4 * d + 4], plan, d == 1, self.relu, needs, self.hook,
-                self.layer, d,
-            )  # fmt: skip
-            if need_x:
-                dx = _add_input_grad(dx, r[0], plan, T * N, D)
-            dh0.append(r[1])
-            dws.extend(r[2:])
-        dx3 = None if dx is None else dx.reshape(T, N, D)
-        return (dx3, np.stack(dh0), *dws)
+        **static: Any,
+    ) -> tuple[np.ndarray, ...]:
+        self.options = {"relu": nonlinearity == "relu"}
+        return self.run(x, (h0,), weights, **static)
