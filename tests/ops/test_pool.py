@@ -326,3 +326,28 @@ def test_disjoint_and_overlapping_window_layouts(k, s, dl, packed):
                 lambda t, cip=cip: TF.avg_pool2d(t, count_include_pad=cip, **kw),
                 x,
             )
+
+
+def test_pooling_keeps_no_scratch_between_forward_and_backward():
+    """Packed pooling borrows the convolution's scratch buffers only within one call: a
+    convolution or another pooling run between a pooling forward and its backward changes
+    nothing."""
+    r = np.random.default_rng(9)
+    x = r.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    dy = r.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    for pool in (lambda t: F.max_pool2d(t, 3, 2, 1), lambda t: F.avg_pool2d(t, 3, 2, 1)):
+        t_ref = glassnet.tensor(x, requires_grad=True)
+        pool(t_ref).backward(glassnet.tensor(dy))
+        t = glassnet.tensor(x, requires_grad=True)
+        y = pool(t)
+        z = glassnet.tensor(
+            r.standard_normal((4, 3, 11, 11)).astype(np.float32), requires_grad=True
+        )
+        w = glassnet.tensor(r.standard_normal((5, 3, 3, 3)).astype(np.float32), requires_grad=True)
+        F.conv2d(z, w, padding=1).sum().backward()  # reuses the same scratch roles
+        other = glassnet.tensor(
+            r.standard_normal((2, 3, 9, 9)).astype(np.float32), requires_grad=True
+        )
+        pool(other).sum().backward()  # and so does another pooling call
+        y.backward(glassnet.tensor(dy))
+        np.testing.assert_array_equal(t.grad.data, t_ref.grad.data)
