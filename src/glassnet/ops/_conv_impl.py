@@ -309,7 +309,7 @@ class ConvPlan:
         With stride 1 the flipped correlation's packed input (``flip_plan.pack_input(dy)``) is
         usually the same grid as ``pack_output(dy)``, shifted by the flipped padding: then both
         are views of one zero-padded buffer (this thread's ``'conv.pack_out'`` scratch) and the
-        second pack of dy is saved (a 2-5 % of forward+backward on the benchmark shapes). The
+        second pack of dy is saved (2-5 % of the forward+backward on the benchmark shapes). The
         flip input is ``None`` when the grids differ.
         """
         lead = self._flip_lead
@@ -383,8 +383,8 @@ class ConvPlan:
     def correlate(self, ph: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
         """Forward: packed input (C, R, N*P + tail), weight (F, C/G, *K) -> packed output (F, N*P).
 
-        Y[:, block] = W (F, K*C) @ cols[:, block] for blocks of the flat columns; with ``split``
-        (stride 1, two or more axes) the row-split form of the module docstring.
+        Y[:, block] = W (F, K*C) @ cols[:, block] for blocks of the flat columns; when
+        ``splits`` says so (stride 1, two or more axes) the row-split form of the module docstring.
         The result is this thread's ``'conv.result'`` scratch (shared with ``scatter_grad``): unpack
         it before the next correlate or scatter_grad.
         """
@@ -421,10 +421,6 @@ class ConvPlan:
         16 -> 32 0.87x, 32 -> 64 0.85x; LeNet's 1 -> 6, 5x5 1.4x; 1-d 64 -> 64, k5 0.94x)."""
         return self.wg_split and len(self.wg_taps) * c_in >= _SPLIT_MIN_ROWS
 
-    def _split_blocks(self, n: int, rows: int, itemsize: int) -> list[tuple[int, int]]:
-        """Column blocks of the row-split kernels (their gathers hold ``rows`` rows)."""
-        return self._blocks(self.n_cols(n), rows, itemsize)
-
     def _correlate_split(self, ph4: np.ndarray, w: np.ndarray, groups: int, y: np.ndarray) -> None:
         """Row-split forward: per block, H = the innermost taps' slices (K_in * Cg rows, reaching
         ``shift[-1]`` columns further), Z = W_stack (K_out * Fg, K_in * Cg) @ H, and
@@ -436,7 +432,7 @@ class ConvPlan:
         # (G, Fg, Cg, K_out, K_in) -> rows (o, f), columns (k_in, c)
         wst = w.reshape(g, fg, cg, k_out, k_in).transpose(0, 3, 1, 4, 2)
         wst = wst.reshape(g, k_out * fg, k_in * cg)
-        blocks = self._split_blocks(n, g * k_in * cg, ph4.itemsize)
+        blocks = self._blocks(self.n_cols(n), g * k_in * cg, ph4.itemsize)
         width = blocks[0][1] - blocks[0][0] + reach
         buf = _scratch("conv.cols", (g * k_in * cg * width,), ph4.dtype)
         zbuf = _scratch("conv.shifted", (g * k_out * fg * width,), ph4.dtype)
@@ -490,7 +486,7 @@ class ConvPlan:
         g, cg = ph4.shape[:2]
         fg = dy3.shape[1]
         k_in, extra = len(self.wg_taps), max(self.wg_reach)
-        blocks = self._split_blocks(dy3.shape[-1] // self.P, g * k_in * cg, ph4.itemsize)
+        blocks = self._blocks(self.n_cols(dy3.shape[-1] // self.P), g * k_in * cg, ph4.itemsize)
         buf = _scratch(
             "conv.cols", (g * k_in * cg * (blocks[0][1] - blocks[0][0] + extra),), ph4.dtype
         )

@@ -112,8 +112,8 @@ class _Windows:
     * **direct** (disjoint windows: the stride covers the dilated kernel on every axis, e.g. the
       usual 2x2 / stride 2): every input is read once, so the source is ``x`` itself and tap
       ``t`` a strided view of it (``_taps``); the output is (N, C, *O).
-    * **packed** (overlapping windows): the convolution's packed layout (``ConvPlan``, built by
-      ``window_plan``): the input, padded with ``fill`` and split into stride phases, is
+    * **packed** (overlapping windows): the convolution's packed layout (a ``ConvPlan`` of the
+      windows' geometry): the input, padded with ``fill`` and split into stride phases, is
       flattened so that tap ``t`` of every window is one *contiguous* slice
       ``ph[r_t, off_t : off_t + L]`` and the output a flat (L,) array. Packing costs one pass
       over the input; it pays off when every input is read several times, as contiguous NumPy
