@@ -724,3 +724,48 @@ def test_upstream_packed_once_serves_both_products(size, kernel, dilation, lo, h
         np.testing.assert_array_equal(flip_in, fp.pack_input(dy))
     if size == (9, 8):
         assert flip_in is not None  # the usual 'same' convolution shares
+
+
+@st.composite
+def _stride1_geometry(draw):
+    """A stride-1 convolution geometry (1-3 axes, dilation, uneven padding, groups)."""
+    nd = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    lo = tuple(draw(st.integers(0, 2)) for _ in range(nd))
+    hi = tuple(draw(st.integers(0, 2)) for _ in range(nd))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - a - b) + draw(st.integers(0, 4))
+        for k, d, a, b in zip(kernel, dilation, lo, hi)
+    )
+    groups, cg, fg = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return size, kernel, dilation, lo, hi, groups, cg, fg, draw(st.integers(0, 2**16))
+
+
+@given(geo=_stride1_geometry())
+def test_split_kernels_equal_plain_kernels_on_drawn_geometries(geo) -> None:
+    """Row split (forced on, whatever the channel counts) and the shared dy packing give the
+    plain im2col forward and weight gradient and the slice-accumulation input gradient."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_conv_impl, "_SPLIT_MIN_ROWS", 0)
+        mp.setattr(_conv_impl.ConvPlan, "splits", lambda self, c_in, c_out: self.shiftable)
+        _check_split_against_plain(*geo)
+
+
+def _check_split_against_plain(size, kernel, dilation, lo, hi, groups, cg, fg, seed) -> None:
+    nd = len(size)
+    split = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    plain = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    plain.shiftable = plain.wg_split = False
+    r = np.random.default_rng(seed)
+    n = int(r.integers(1, 3))
+    x, w = r.standard_normal((n, groups * cg, *size)), r.standard_normal((groups * fg, cg, *kernel))
+    y = split.unpack_output(split.correlate(split.pack_input(x), w, groups), n, None)
+    assert_close(y, plain.unpack_output(plain.correlate(plain.pack_input(x), w, groups), n, None))
+    dy = r.standard_normal(y.shape)
+    d_y = plain.pack_output(dy).copy()
+    dw = split.weight_grad(split.pack_input(x, scratch=False), d_y, w.shape, groups)
+    assert_close(dw, plain.weight_grad(plain.pack_input(x, scratch=False), d_y, w.shape, groups))
+    dx_ref = plain.unpack_input(plain.scatter_grad(plain.pack_output(dy), w, groups), n).copy()
+    packed, flip_in = split.pack_upstream(dy)
+    assert_close(split.input_grad(dy, w, groups, packed, flip_in), dx_ref)
