@@ -769,3 +769,24 @@ def _check_split_against_plain(size, kernel, dilation, lo, hi, groups, cg, fg, s
     dx_ref = plain.unpack_input(plain.scatter_grad(plain.pack_output(dy), w, groups), n).copy()
     packed, flip_in = split.pack_upstream(dy)
     assert_close(split.input_grad(dy, w, groups, packed, flip_in), dx_ref)
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "dilation", "lo", "hi"),
+    [((8, 6), (3, 3), (2, 2), (1, 1), (1, 1), (1, 1)), ((9,), (1,), (3,), (1,), (0,), (0,)),
+     ((5, 12), (2, 3), (1, 3), (1, 2), (0, 2), (1, 1)), ((4, 6, 8), (3, 1, 3), (2, 2, 2),
+     (1, 1, 1), (1, 0, 1), (0, 0, 2)), ((7, 10), (3, 2), (3, 2), (1, 3), (1, 1), (2, 0))],
+)  # fmt: skip
+def test_column_split_packing_matches_plain_and_is_adjoint(
+    size, kernel, stride, dilation, lo, hi
+) -> None:
+    """A strided last axis packs through whole-array column classes (``_column_classes``):
+    the result equals the plain phase copies, and ``unpack_input`` stays its adjoint."""
+    r = np.random.default_rng(17)
+    plan = _conv_impl.ConvPlan(size, kernel, stride, dilation, lo, hi)
+    x = r.standard_normal((2, 3, *size))
+    assert plan._column_classes(x) is not None
+    fast = plan.pack_input(x, scratch=False)
+    np.testing.assert_array_equal(fast, plan.pack_input(np.asfortranarray(x), scratch=False))
+    g = r.standard_normal(fast.shape)
+    np.testing.assert_allclose(np.vdot(fast, g), np.vdot(x, plan.unpack_input(g, 2)), rtol=1e-12)
