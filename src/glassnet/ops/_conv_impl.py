@@ -322,12 +322,13 @@ class ConvPlan:
     def unpack_input(self, dph: np.ndarray, n: int) -> np.ndarray:
         """Adjoint of ``pack_input`` restricted to the input: (C, R, N * P + tail) -> (N, C, *D)."""
         c = dph.shape[0]
-        alloc = np.empty if self.covers_input else np.zeros
-        dx = alloc((n, c, *self.in_size), dph.dtype)
-        dxt = dx.swapaxes(0, 1)  # (C, N, *D) view
+        dx = np.empty((n, c, *self.in_size), dph.dtype)
         grid = dph[:, :, : n * self.P].reshape(c, len(self.residues), n, *self.phase_shape)
-        split = self._column_classes(dx)
+        split = self._column_classes(dx)  # that path writes every element of dx
         if split is None:
+            if not self.covers_input:
+                dx.fill(0)  # inputs no tap reads get no gradient
+            dxt = dx.swapaxes(0, 1)  # (C, N, *D) view
             for dst, src in self.copies:
                 dxt[src] = grid[dst]
             return dx
@@ -621,23 +622,15 @@ class ConvPlan:
         return self.unpack_input(self.scatter_grad(packed_dy, w, groups), n)
 
 
-def conv_plan(
-    in_size: Sequence[int],
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    pad_lo: Sequence[int],
-    pad_hi: Sequence[int],
-    out_size: Sequence[int] | None = None,
-) -> ConvPlan:
-    """``ConvPlan(...)``, shared by every call with the same geometry.
+def conv_plan(*geometry: Sequence[int] | None) -> ConvPlan:
+    """``ConvPlan(*geometry)`` (same positional arguments), shared by every call with the same
+    geometry.
 
     A plan never changes once built (its lazy ``flip_plan`` is a function of the geometry too),
     and building one costs 0.1-0.3 ms of Python, about 5 % of the forward+backward of a small
     layer (LeNet's first convolution), so the ops ask here instead of building their own.
     """
-    ints = [tuple(int(v) for v in a) for a in (in_size, kernel, stride, dilation, pad_lo, pad_hi)]
-    return _plan_cache(*ints, None if out_size is None else tuple(int(v) for v in out_size))
+    return _plan_cache(*(None if a is None else tuple(int(v) for v in a) for a in geometry))
 
 
 @functools.lru_cache(maxsize=256)
