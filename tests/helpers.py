@@ -92,5 +92,23 @@ def parity(
         assert_close(a.grad, b.grad, rtol, atol)
 
 
+def backward_random(outs_g: Sequence[Any], outs_t: Sequence[Any], seed: Any = 0) -> None:
+    """Check outputs equal, then backpropagate ``sum_k <v_k, out_k>`` on both sides.
+
+    The same random ``v_k`` (a real upstream gradient, not ``.sum()``) for glassnet's and torch's
+    outputs; ``seed`` is an int or a ``np.random.Generator`` to draw from.
+    """
+    r = np.random.default_rng(seed)
+    loss_g: Any = 0
+    loss_t: Any = 0
+    for a, b in zip(outs_g, outs_t):
+        assert_close(a, b)
+        v = r.standard_normal(a.shape)
+        loss_g = loss_g + (a * glassnet.tensor(v)).sum()
+        loss_t = loss_t + (b * torch.from_numpy(v)).sum()
+    loss_g.backward()
+    loss_t.backward()
+
+
 def arrays_of(shape: Sequence[int], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(tuple(shape))

@@ -13,7 +13,7 @@ import glassnet
 from glassnet import nn
 from glassnet.nn.rnn import RNNBase
 
-from ..helpers import assert_close, torch
+from ..helpers import assert_close, backward_random, torch
 
 KINDS = ("RNN", "LSTM", "GRU")
 
@@ -61,15 +61,7 @@ def compare_run(
             yp, batch_first=ours.batch_first, total_length=x.shape[1 if ours.batch_first else 0]
         )
         out_t = (y_t, st_t)
-    r = np.random.default_rng(seed)
-    loss_g = loss_t = 0
-    for a, b in zip(flat_outputs(out_g), flat_outputs(out_t)):
-        assert_close(a, b)
-        v = r.standard_normal(a.shape)
-        loss_g = loss_g + (a * glassnet.tensor(v)).sum()
-        loss_t = loss_t + (b * torch.from_numpy(v)).sum()
-    loss_g.backward()
-    loss_t.backward()
+    backward_random(flat_outputs(out_g), flat_outputs(out_t), seed)
     assert_close(xg.grad, xt.grad)
     for a, b in zip(sg or [], sts or []):
         assert_close(a.grad, b.grad)

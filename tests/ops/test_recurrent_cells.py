@@ -13,7 +13,7 @@ import glassnet
 import glassnet.nn.functional as F
 from glassnet import nn
 
-from ..helpers import assert_close, check_grad, torch
+from ..helpers import assert_close, backward_random, check_grad, torch
 
 
 def _pair(kind: str, D: int, H: int, seed: int, **kw: Any) -> tuple[Any, Any]:
@@ -58,14 +58,7 @@ def test_cells_match_torch(
     out_g, out_t = ours(xg, hx_g), theirs(xt, hx_t)
     out_g = list(out_g) if isinstance(out_g, tuple) else [out_g]
     out_t = list(out_t) if isinstance(out_t, tuple) else [out_t]
-    loss_g = loss_t = 0
-    for a, b in zip(out_g, out_t):
-        assert_close(a, b)
-        v = r.standard_normal(a.shape)
-        loss_g = loss_g + (a * glassnet.tensor(v)).sum()
-        loss_t = loss_t + (b * torch.from_numpy(v)).sum()
-    loss_g.backward()
-    loss_t.backward()
+    backward_random(out_g, out_t, r)
     assert_close(xg.grad, xt.grad)
     for a, b in zip(sg, stt):
         assert_close(a.grad, b.grad)
