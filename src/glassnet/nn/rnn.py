@@ -19,9 +19,13 @@ from .._dtype import get_default_dtype
 from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import recurrent as _rec
+from ..ops._util import shape_str
+from ..ops.packing import pack_rows
 from ..ops.recurrent_base import StepGrad
 from . import init
 from .module import Module
+from .utils import rnn as _rnn_utils
+from .utils.rnn import PackedSequence
 
 BPTTHook = Callable[[Module, StepGrad], Any]
 
@@ -153,18 +157,21 @@ class RNNBase(Module):
 
     def forward(
         self,
-        input: Tensor,
+        input: Tensor | PackedSequence,
         hx: Any = None,
         *,
         lengths: Any = None,
         resets: Any = None,
         bptt_steps: int | None = None,
-    ) -> tuple[Tensor, Any]:
+    ) -> tuple[Any, Any]:
         """Run the layer over a sequence.
 
         Args:
             input: (T, N, input_size), (N, T, input_size) with ``batch_first``, or unbatched
-                (T, input_size).
+                (T, input_size); or a :class:`~glassnet.nn.utils.rnn.PackedSequence`, as PyTorch:
+                the output is then a ``PackedSequence`` with the input's ``batch_sizes`` and
+                indices, ``hx`` and ``h_n`` are in the batch order of the sequences before
+                packing, and ``batch_first`` does not apply.
             hx: initial state(s) of shape (D*num_layers, N, H_out) (LSTM: a pair (h_0, c_0),
                 c_0 of shape (D*num_layers, N, hidden_size)); zeros if None. ``batch_first`` never
                 applies to states.
@@ -179,6 +186,40 @@ class RNNBase(Module):
         Returns:
             ``(output, h_n)`` (RNN, GRU) or ``(output, (h_n, c_n))`` (LSTM), as PyTorch.
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths, resets, bptt_steps)
+        return self._run(input, hx, self.batch_first, lengths, resets, bptt_steps)
+
+    def _forward_packed(
+        self, packed: PackedSequence, hx: Any, lengths: Any, resets: Any, bptt_steps: int | None
+    ) -> tuple[PackedSequence, Any]:
+        """PyTorch's packed path on the lengths path: pad, run with lengths, pack the output."""
+        for name, given in (("lengths", lengths), ("resets", resets)):
+            if given is not None:
+                raise ValueError(
+                    f"{self.mode} takes no {name}= with a PackedSequence input (the lengths come "
+                    "from its batch_sizes)"
+                )
+        if not isinstance(packed.data, Tensor) or packed.data.ndim != 2:
+            got = shape_str(packed.data.shape) if isinstance(packed.data, Tensor) else "no tensor"
+            raise ValueError(
+                f"{self.mode} expected a PackedSequence with data of shape (sum(lengths), "
+                f"{self.input_size}), got {got}"
+            )
+        padded, lens, index = _rnn_utils._padded(packed, self.mode)  # (T, N, D), batch order
+        y, state = self._run(padded, hx, False, lens, None, bptt_steps)  # h_n in batch order
+        data = pack_rows(y, index)  # (sum(lengths), Dir*H_out), the rows of the input
+        return PackedSequence(data, *packed[1:]), state
+
+    def _run(
+        self,
+        input: Tensor,
+        hx: Any,
+        batch_first: bool,
+        lengths: Any,
+        resets: Any,
+        bptt_steps: int | None,
+    ) -> tuple[Tensor, Any]:
         fn = {"RNN": _rec.rnn, "LSTM": _rec.lstm, "GRU": _rec.gru}[self.mode]
         kw: dict[str, Any] = {"nonlinearity": self.nonlinearity} if self.mode == "RNN" else {}
         return fn(  # type: ignore[operator]
@@ -187,7 +228,7 @@ class RNNBase(Module):
             self._weights(),
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
-            batch_first=self.batch_first,
+            batch_first=batch_first,
             dropout=self.dropout,
             training=self.training,
             lengths=lengths,

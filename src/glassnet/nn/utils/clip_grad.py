@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ...autograd.tensor import Tensor
 
 
 def _with_grads(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
