@@ -89,3 +89,12 @@ __all__ = [
     "softmax",
     "tanh",
 ]
+
+# normalisation, channel dropout, activations (issue 14)
+from ..ops.norm import group_norm, instance_norm, layer_norm
+
+__all__ += [
+    "group_norm",
+    "instance_norm",
+    "layer_norm",
+]
