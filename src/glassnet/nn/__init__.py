@@ -79,3 +79,20 @@ __all__ = [
     "init",
     "utils",
 ]
+
+# normalisation, channel dropout, activations, dict and parameter containers (issue 14)
+from .normalization import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+)
+
+__all__ += [
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+]
