@@ -81,6 +81,7 @@ __all__ = [
 ]
 
 # normalisation, channel dropout, activations, dict and parameter containers (issue 14)
+from .activation import Hardtanh, Mish, PReLU, ReLU6, SiLU, Softplus
 from .normalization import (
     GroupNorm,
     InstanceNorm1d,
@@ -91,8 +92,14 @@ from .normalization import (
 
 __all__ += [
     "GroupNorm",
+    "Hardtanh",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
     "LayerNorm",
+    "Mish",
+    "PReLU",
+    "ReLU6",
+    "SiLU",
+    "Softplus",
 ]

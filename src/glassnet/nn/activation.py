@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ..autograd.tensor import Tensor
+from typing import Any
+
+import numpy as np
+
+from .._dtype import get_default_dtype
+from ..autograd import grad_mode
+from ..autograd.tensor import Parameter, Tensor
 from ..ops import activation as A
 from .module import Module
 
@@ -98,3 +104,98 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (swish)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.silu(x)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """clamp(x, min_val, max_val); the gradient is 0 at and beyond the bounds."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__()
+        if not max_val > min_val:
+            raise ValueError(
+                f"{type(self).__name__} expected max_val > min_val, got min_val={min_val} and "
+                f"max_val={max_val}"
+            )
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): ``Hardtanh(0, 6)``, as PyTorch."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class PReLU(Module):
+    """x if x > 0 else a * x with a learnt slope ``a``: one, or one per channel (axis 1).
+
+    Shapes:
+        x: (N, C, *) (or any shape when num_parameters = 1)   weight: (num_parameters,)
+        y: same as x
+
+    >>> import glassnet
+    >>> PReLU(3)(glassnet.randn(2, 3, 4)).shape
+    (2, 3, 4)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+        super().__init__()
+        if (
+            isinstance(num_parameters, bool)
+            or not isinstance(num_parameters, (int, np.integer))
+            or num_parameters <= 0
+        ):
+            raise ValueError(
+                f"PReLU expected a positive int num_parameters, got {num_parameters!r}"
+            )
+        self.num_parameters, self.init = int(num_parameters), init
+        d = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.weight = Parameter(np.full(self.num_parameters, init, d))
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init``."""
+        with grad_mode.no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Mish(Module):
+    """x * tanh(softplus(x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.mish(x)

@@ -91,10 +91,17 @@ __all__ = [
 ]
 
 # normalisation, channel dropout, activations (issue 14)
+from ..ops.activation import hardtanh, mish, prelu, relu6, silu, softplus
 from ..ops.norm import group_norm, instance_norm, layer_norm
 
 __all__ += [
     "group_norm",
+    "hardtanh",
     "instance_norm",
     "layer_norm",
+    "mish",
+    "prelu",
+    "relu6",
+    "silu",
+    "softplus",
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim
+from ._util import check_floating, normalize_dim
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -128,6 +129,101 @@ class LogSoftmax(Function):
         return dy - np.exp(self.y) * dy.sum(axis=self.dim, keepdims=True)
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """sigmoid(x), accurate in relative terms for large negative x as well (no overflow)."""
+    e = np.exp(-np.abs(x))  # in (0, 1]
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)) without overflow."""
+    return np.logaddexp(0, x)
+
+
+class SiLU(Function):
+    """y = x sigmoid(x) (swish): dx = dy s (1 + x (1 - s)) with s = sigmoid(x)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x, self.s = x, _sigmoid(x)
+        return x * self.s
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        s = self.s
+        return dy * s * (1 + self.x * (1 - s))
+
+
+class Softplus(Function):
+    """y = log(1 + exp(beta x)) / beta, or x where beta x > threshold (PyTorch's rule).
+
+    dx = dy sigmoid(beta x) on the smooth part and dy on the linear part.
+    """
+
+    def forward(self, x: np.ndarray, *, beta: float, threshold: float) -> np.ndarray:
+        bx = x * beta
+        self.linear, self.bx = bx > threshold, bx
+        return np.where(self.linear, x, _softplus(bx) / beta)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return np.where(self.linear, dy, dy * _sigmoid(self.bx))
+
+
+class Hardtanh(Function):
+    """y = clamp(x, min_val, max_val): dx = dy strictly inside (min_val, max_val), else 0.
+
+    At the bounds themselves the gradient is 0, as PyTorch's ``hardtanh_backward`` (``clamp``
+    passes it there).
+    """
+
+    def forward(self, x: np.ndarray, *, min_val: float, max_val: float) -> np.ndarray:
+        self.inside = (x > min_val) & (x < max_val)
+        return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * self.inside
+
+
+class PReLU(Function):
+    """y = x if x > 0 else w_c x, one learnt slope per channel (axis 1) or one for all.
+
+    dx = dy if x > 0 else w_c dy;  dw_c = sum(dy x) over the non-positive x of channel c.
+
+    Shapes:
+        x: (N, C, *) or any shape when w has one element   w: (C,) or (1,)   y: same as x
+    """
+
+    def forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        if w.size == 1:
+            slope = w.reshape(())  # broadcasts over any shape, 0-d included
+        else:
+            slope = w.reshape((1, -1) + (1,) * (x.ndim - 2))  # (1, C, 1, ...)
+        self.x, self.slope, self.positive, self.w_shape = x, slope, x > 0, w.shape
+        return np.where(self.positive, x, x * slope)
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any]:
+        need_x, need_w = self.needs_input_grad
+        dx = np.where(self.positive, dy, dy * self.slope) if need_x else None
+        dw = None
+        if need_w:
+            g = np.where(self.positive, 0, dy * self.x)  # (N, C, *)
+            if self.slope.ndim == 0:
+                dw = np.asarray(g.sum()).reshape(self.w_shape)
+            else:
+                dw = g.sum(axis=(0, *range(2, g.ndim)))  # (C,)
+        return dx, dw
+
+
+class Mish(Function):
+    """y = x tanh(softplus(x)): dx = dy (t + x sigmoid(x) (1 - t^2)) with t = tanh(softplus(x))."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x, self.t = x, np.tanh(_softplus(x))
+        return x * self.t
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        t = self.t
+        return dy * (t + self.x * _sigmoid(self.x) * (1 - t * t))
+
+
 # ---------------------------------------------------------------------------- functional forms
 def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
@@ -163,3 +259,63 @@ def softmax(x: Tensor, dim: int) -> Tensor:
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
     return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return SiLU.apply(_activation_input(x, "silu"))
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold."""
+    x = _activation_input(x, "softplus")
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)) or beta == 0:
+        raise ValueError(f"softplus expected a non-zero number beta, got {beta!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
+        raise TypeError(f"softplus expected a number threshold, got {threshold!r}")
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """clamp(x, min_val, max_val), with zero gradient at and beyond the bounds."""
+    x = _activation_input(x, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh expected min_val <= max_val, got min_val={min_val} and max_val={max_val}"
+        )
+    return Hardtanh.apply(x, min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else weight * x, ``weight`` with one element or one per channel (axis 1)."""
+    x = _activation_input(x, "prelu")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu expected weight to be a Tensor, got {type(weight).__name__}")
+    if weight.ndim > 1 or weight.data.size == 0:
+        raise ValueError(f"prelu expected weight of shape (1,) or (C,), got {tuple(weight.shape)}")
+    n = weight.data.size
+    if n != 1:
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if x.ndim == 0 or channels != n:
+            raise ValueError(
+                f"prelu expected input with {n} channels (one per weight) in dimension 1, got "
+                f"input of shape {tuple(x.shape)}"
+            )
+    return PReLU.apply(x, weight)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return Mish.apply(_activation_input(x, "mish"))
+
+
+def _activation_input(x: Any, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op} expected a Tensor input, got {type(x).__name__}")
+    check_floating(x, "input", op)
+    return x
