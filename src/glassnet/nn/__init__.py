@@ -82,6 +82,7 @@ __all__ = [
 
 # normalisation, channel dropout, activations, dict and parameter containers (issue 14)
 from .activation import Hardtanh, Mish, PReLU, ReLU6, SiLU, Softplus
+from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .normalization import (
     GroupNorm,
     InstanceNorm1d,
@@ -91,6 +92,9 @@ from .normalization import (
 )
 
 __all__ += [
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "GroupNorm",
     "Hardtanh",
     "InstanceNorm1d",

@@ -92,9 +92,13 @@ __all__ = [
 
 # normalisation, channel dropout, activations (issue 14)
 from ..ops.activation import hardtanh, mish, prelu, relu6, silu, softplus
+from ..ops.dropout import dropout1d, dropout2d, dropout3d
 from ..ops.norm import group_norm, instance_norm, layer_norm
 
 __all__ += [
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
     "group_norm",
     "hardtanh",
     "instance_norm",
