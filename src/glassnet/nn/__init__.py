@@ -82,6 +82,7 @@ __all__ = [
 
 # normalisation, channel dropout, activations, dict and parameter containers (issue 14)
 from .activation import Hardtanh, Mish, PReLU, ReLU6, SiLU, Softplus
+from .container import ModuleDict, ParameterDict, ParameterList
 from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .normalization import (
     GroupNorm,
@@ -102,7 +103,10 @@ __all__ += [
     "InstanceNorm3d",
     "LayerNorm",
     "Mish",
+    "ModuleDict",
     "PReLU",
+    "ParameterDict",
+    "ParameterList",
     "ReLU6",
     "SiLU",
     "Softplus",
