@@ -1070,3 +1070,177 @@ def _o_batch_norm(
     if training:
         running_mean = running_var = None
     return _batch_norm(ctx, x, weight, bias, running_mean, running_var, eps)
+
+
+# ============================================================================ issue 14 layers
+# normalisation, SiLU/Softplus/Hardtanh/PReLU/Mish: one emitter each, shared by the layer and
+# the operation converters. InstanceNorm1d/2d/3d have no layer converter: their forward is traced
+# operation by operation (unbatched input: Unsqueeze/Squeeze; running statistics: BatchNorm;
+# otherwise GroupNorm with one group per channel, i.e. InstanceNormalization).
+def _layer_norm(ctx: _Trace, x: Any, weight: Any, bias: Any, k: int, eps: float) -> str:
+    """LayerNormalization (opset 17) over the last ``k`` axes.
+
+    Without ``weight`` the scale is ones of the input's trailing shape, read from the graph
+    (``Expand`` of 1 to ``Shape(x)[-k:]``), so that it follows dynamic sizes.
+    """
+    g, xn = ctx.g, ctx.value(x)
+    if weight is not None:
+        scale = ctx.value(weight)
+    else:
+        one = g.const(np.asarray(1, _dtype_of(x)))
+        scale = g.node("Expand", [one, g.node("Shape", [xn], start=-k)])
+    ins = [xn, scale] + ([ctx.value(bias)] if bias is not None else [])
+    return g.node("LayerNormalization", ins, axis=-k, epsilon=float(eps))
+
+
+def _group_norm(ctx: _Trace, x: Any, weight: Any, bias: Any, groups: int, eps: float) -> str:
+    """Group norm: GroupNormalization from opset 21 (per-channel scale), else a decomposition.
+
+    Instance norm (one group per channel) is ONNX's InstanceNormalization directly; otherwise
+    the input is viewed as (N, G, M), instance-normalised per group with unit scale, viewed back
+    and scaled and shifted per channel.
+    """
+    g, xn, dt = ctx.g, ctx.value(x), _dtype_of(x)
+    shape = _shape_of(x)
+    c, ndim = shape[1], len(shape)
+    scale = ctx.value(weight) if weight is not None else g.const(np.ones(c, dt))
+    shift = ctx.value(bias) if bias is not None else g.const(np.zeros(c, dt))
+    if g.opset >= 21:
+        return g.node(
+            "GroupNormalization", [xn, scale, shift], epsilon=float(eps), num_groups=groups
+        )
+    if groups == c and ndim >= 3:
+        return g.node("InstanceNormalization", [xn, scale, shift], epsilon=float(eps))
+    grouped = g.node("Reshape", [xn, g.i64([0, groups, -1])])  # (N, G, M)
+    ones, zeros = g.const(np.ones(groups, dt)), g.const(np.zeros(groups, dt))
+    y = g.node("InstanceNormalization", [grouped, ones, zeros], epsilon=float(eps))
+    y = g.node("Reshape", [y, g.node("Shape", [xn])])  # (N, C, *S)
+    per_channel = g.i64([c] + [1] * (ndim - 2))
+    y = g.node("Mul", [y, g.node("Reshape", [scale, per_channel])])
+    return g.node("Add", [y, g.node("Reshape", [shift, per_channel])])
+
+
+def _silu(ctx: _Trace, x: Any) -> str:
+    xn = ctx.value(x)
+    return ctx.g.node("Mul", [xn, ctx.g.node("Sigmoid", [xn])])
+
+
+def _softplus(ctx: _Trace, x: Any, beta: float, threshold: float) -> str:
+    """Where(beta x > threshold, x, Softplus(beta x) / beta): PyTorch's linear tail."""
+    g, xn, dt = ctx.g, ctx.value(x), _dtype_of(x)
+    bx = xn if beta == 1 else g.node("Mul", [xn, g.const(np.asarray(beta, dt))])
+    smooth = g.node("Softplus", [bx])
+    if beta != 1:
+        smooth = g.node("Div", [smooth, g.const(np.asarray(beta, dt))])
+    linear = g.node("Greater", [bx, g.const(np.asarray(threshold, dt))])
+    return g.node("Where", [linear, xn, smooth])
+
+
+def _hardtanh(ctx: _Trace, x: Any, lo: float, hi: float) -> str:
+    dt = _dtype_of(x)
+    bounds = [ctx.g.const(np.asarray(lo, dt)), ctx.g.const(np.asarray(hi, dt))]
+    return ctx.g.node("Clip", [ctx.value(x), *bounds])
+
+
+def _prelu(ctx: _Trace, x: Any, weight: Any) -> str:
+    """PRelu with the slope shaped (C, 1, ...) to broadcast on axis 1, or () when shared."""
+    c, ndim = weight.shape[0], len(_shape_of(x))
+    shape = [] if c == 1 else [c] + [1] * (ndim - 2)
+    slope = ctx.g.node("Reshape", [ctx.value(weight), ctx.g.i64(shape)])
+    return ctx.g.node("PRelu", [ctx.value(x), slope])
+
+
+def _mish(ctx: _Trace, x: Any) -> str:
+    xn = ctx.value(x)
+    if ctx.g.opset >= 18:
+        return ctx.g.node("Mish", [xn])
+    return ctx.g.node("Mul", [xn, ctx.g.node("Tanh", [ctx.g.node("Softplus", [xn])])])
+
+
+@_layer("LayerNorm")
+def _c_layer_norm(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _layer_norm(ctx, x, m.weight, m.bias, len(m.normalized_shape), m.eps)
+
+
+@_layer("GroupNorm")
+def _c_group_norm(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _group_norm(ctx, x, m.weight, m.bias, int(m.num_groups), m.eps)
+
+
+@_layer("SiLU")
+def _c_silu(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _silu(ctx, x)
+
+
+@_layer("Softplus")
+def _c_softplus(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _softplus(ctx, x, float(m.beta), float(m.threshold))
+
+
+@_layer("Hardtanh", "ReLU6")
+def _c_hardtanh(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _hardtanh(ctx, x, float(m.min_val), float(m.max_val))
+
+
+@_layer("PReLU")
+def _c_prelu(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _prelu(ctx, x, m.weight)
+
+
+@_layer("Mish")
+def _c_mish(ctx: _Trace, m: Module, x: Any, *, out: Any) -> str:
+    return _mish(ctx, x)
+
+
+@_op("LayerNorm")
+def _o_layer_norm(
+    ctx: _Trace,
+    x: Any,
+    weight: Any = None,
+    bias: Any = None,
+    *,
+    out: Any,
+    normalized_ndim: int,
+    eps: float,
+) -> str:
+    return _layer_norm(ctx, x, weight, bias, normalized_ndim, eps)
+
+
+@_op("GroupNorm")
+def _o_group_norm(
+    ctx: _Trace,
+    x: Any,
+    weight: Any = None,
+    bias: Any = None,
+    *,
+    out: Any,
+    num_groups: int,
+    eps: float,
+    **running: Any,  # running statistics: updated in training only, no part of the graph
+) -> str:
+    return _group_norm(ctx, x, weight, bias, num_groups, eps)
+
+
+@_op("SiLU")
+def _o_silu(ctx: _Trace, x: Any, *, out: Any) -> str:
+    return _silu(ctx, x)
+
+
+@_op("Softplus")
+def _o_softplus(ctx: _Trace, x: Any, *, out: Any, beta: float, threshold: float) -> str:
+    return _softplus(ctx, x, beta, threshold)
+
+
+@_op("Hardtanh")
+def _o_hardtanh(ctx: _Trace, x: Any, *, out: Any, min_val: float, max_val: float) -> str:
+    return _hardtanh(ctx, x, min_val, max_val)
+
+
+@_op("PReLU")
+def _o_prelu(ctx: _Trace, x: Any, weight: Any, *, out: Any) -> str:
+    return _prelu(ctx, x, weight)
+
+
+@_op("Mish")
+def _o_mish(ctx: _Trace, x: Any, *, out: Any) -> str:
+    return _mish(ctx, x)
