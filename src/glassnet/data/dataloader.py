@@ -86,6 +86,12 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (``default_collate`` when ``None``).
         rng: the generator that draws the permutations (keyword-only). ``None`` means the
             package generator, looked up at each epoch, so ``glassnet.manual_seed`` applies.
+        num_workers, prefetch_factor, persistent_workers: accepted and checked as PyTorch checks
+            them (keyword-only), but loading is always serial, in the calling process: the
+            batches, their order and the random draws are the same for any ``num_workers``.
+            A TensorDataset batch is one NumPy fancy-index, cheaper than shipping it between
+            processes; a dataset that decodes files gets no parallel speed-up (docs/pytorch.md).
+        pin_memory: accepted; a no-op, since there is no GPU to copy to.
 
     Every epoch visits each sample exactly once (minus the dropped tail with ``drop_last``).
     For a ``TensorDataset`` (or a ``Subset`` of one) and the default collate, each array is
@@ -108,6 +114,10 @@ class DataLoader:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         *,
         rng: np.random.Generator | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
     ) -> None:
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(
@@ -126,12 +136,17 @@ class DataLoader:
             )
         if rng is not None:
             get_rng(rng)  # type check now rather than at the first epoch
+        prefetch_factor = _check_workers(num_workers, prefetch_factor, persistent_workers)
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.rng = rng
+        self.num_workers = int(num_workers)
+        self.pin_memory = bool(pin_memory)
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -187,3 +202,26 @@ class DataLoader:
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
         )
+
+
+def _check_workers(num_workers: Any, prefetch_factor: Any, persistent_workers: bool) -> int | None:
+    """PyTorch's checks of the worker options; returns its default prefetch_factor (2 or None)."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+        raise TypeError(f"DataLoader num_workers must be an int, got {type(num_workers).__name__}")
+    if num_workers < 0:
+        raise ValueError(
+            f"DataLoader num_workers must be >= 0 (0 loads in the calling process), got "
+            f"{num_workers}"
+        )
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError(
+            "DataLoader prefetch_factor applies only with num_workers > 0 (as in PyTorch); "
+            "leave it None"
+        )
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError(f"DataLoader prefetch_factor must be >= 0, got {prefetch_factor}")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("DataLoader persistent_workers=True needs num_workers > 0 (as in PyTorch)")
+    if num_workers > 0 and prefetch_factor is None:
+        return 2
+    return None if prefetch_factor is None else int(prefetch_factor)
