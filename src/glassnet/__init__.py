@@ -52,6 +52,7 @@ from ._factory import (
     zeros_like,
 )
 from ._random import default_generator, manual_seed
+from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
@@ -90,6 +91,9 @@ from .ops.shape import (
 )
 
 __all__ = [
+    "get_printoptions",
+    "printoptions",
+    "set_printoptions",
     "train",
     "seq",
     "nn",

@@ -69,7 +69,7 @@ class Function:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.name}Backward0>"  # PyTorch's spelling; glassnet has one overload per op
 
     @classmethod
     def apply(cls, *inputs: Any, **static: Any) -> Any:

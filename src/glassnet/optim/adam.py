@@ -148,7 +148,7 @@ class AdamW(Adam):
     >>> opt.step()
     >>> w
     Parameter containing:
-    tensor([0.95], requires_grad=True)
+    tensor([0.9500], requires_grad=True)
     """
 
     def __init__(

@@ -44,7 +44,7 @@ class RMSprop(Optimizer):
     >>> opt.step()  # v = 0.25 * 2^2 = 1, so the step is lr * 2 / (1 + eps)
     >>> w
     Parameter containing:
-    tensor([0.98], requires_grad=True)
+    tensor([0.9800], requires_grad=True)
     """
 
     def __init__(

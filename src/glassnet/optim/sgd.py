@@ -38,7 +38,7 @@ class SGD(Optimizer):
     >>> opt.step()
     >>> w
     Parameter containing:
-    tensor([ 0.8, -1.6], requires_grad=True)
+    tensor([ 0.8000, -1.6000], requires_grad=True)
     """
 
     def __init__(
