@@ -54,6 +54,7 @@ from ._factory import (
 from ._random import default_generator, manual_seed
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
     abs,
@@ -92,6 +93,9 @@ from .ops.shape import (
 
 __all__ = [
     "get_printoptions",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
     "printoptions",
     "set_printoptions",
     "train",

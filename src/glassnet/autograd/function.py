@@ -55,6 +55,7 @@ class Function:
     _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
     _saved_versions: list[tuple[list[int], int]]
     _retained: dict[int, weakref.ref[Tensor]] | None = None
+    _tensor_hooks: dict[int, dict[int, Any]] | None = None  # output index -> register_hook hooks
     _freed: bool = False
     _stack: list[str] | None = None
 
@@ -104,8 +105,13 @@ class Function:
         return results if multi else results[0]
 
     def _release(self) -> None:
-        """Drop saved arrays and graph edges after backward (unless the graph is retained)."""
+        """Drop saved arrays and graph edges after backward (unless the graph is retained).
+
+        The output shapes stay: a later walk that reaches this node needs them to say where the
+        graph was freed.
+        """
         keep = {"needs_input_grad": self.needs_input_grad, "_freed": True}
+        keep["_out_meta"] = self._out_meta
         self.__dict__.clear()
         self.__dict__.update(keep)
 

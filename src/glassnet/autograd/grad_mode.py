@@ -10,6 +10,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _grad_enabled = True
 _anomaly_enabled = False
+_inference_depth = 0
 
 
 def is_grad_enabled() -> bool:
@@ -75,6 +76,56 @@ class set_grad_enabled(_GradMode):
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self._prev
+
+
+class inference_mode(_GradMode):
+    """``no_grad`` under PyTorch's other name (``mode=False`` leaves grad mode as it is).
+
+    PyTorch's inference mode also marks the tensors made inside as "inference tensors" that may
+    never enter a graph later; glassnet has no such tensors, so this is exactly ``no_grad`` (see
+    docs/pytorch.md). Usable as a context manager or a decorator, with or without parentheses.
+
+    >>> import glassnet
+    >>> x = glassnet.ones(2, requires_grad=True)
+    >>> with glassnet.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad, glassnet.is_inference_mode_enabled()
+    (False, False)
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # used bare, ``@inference_mode``, as PyTorch allows
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        self.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        global _grad_enabled, _inference_depth
+        self._prev = _grad_enabled
+        if self.enabled:
+            _grad_enabled = False
+            _inference_depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled, _inference_depth
+        _grad_enabled = self._prev
+        if self.enabled:
+            _inference_depth -= 1
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether the code runs inside an active ``inference_mode`` block."""
+    return _inference_depth > 0
 
 
 def is_anomaly_enabled() -> bool:

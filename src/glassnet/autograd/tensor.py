@@ -174,11 +174,17 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         """Backpropagate from this tensor; see ``glassnet.autograd.backward``."""
         from .engine import backward
 
-        backward(self, gradient, retain_graph)
+        backward(self, gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
         """Also store ``.grad`` on this non-leaf tensor during backward."""
@@ -431,6 +437,42 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops.shape.chunk(self, chunks, dim)
+
+    # ----------------------------------------------------------------- PyTorch API: hooks
+    _hooks: dict[int, Any] | None = None  # register_hook on a leaf (non-leaves: on the creator)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient during backward (PyTorch's semantics).
+
+        The hook sees the total gradient of this tensor (read-only) and may return a tensor of
+        the same shape and dtype to replace it: for a leaf, before it is accumulated into
+        ``.grad``; for a non-leaf, before it flows on to the ops that made the tensor (and
+        before ``retain_grad`` stores it). Hooks run in registration order. Returns a handle
+        whose ``remove()`` unregisters the hook.
+
+        >>> import glassnet
+        >>> x = glassnet.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([20., 40.])
+        >>> h.remove()
+        """
+        from .hooks import RemovableHandle
+
+        if not callable(hook):
+            raise TypeError(f"register_hook expected a callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self.creator is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            if self.creator._tensor_hooks is None:
+                self.creator._tensor_hooks = {}
+            hooks = self.creator._tensor_hooks.setdefault(self._index, {})
+        return RemovableHandle(hooks, hook)
 
     # ----------------------------------------------------------------- dtype
     # (last in the class: these method names shadow the builtins int/float/bool below them)

@@ -50,7 +50,6 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "_hook_id", 0)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -296,16 +295,9 @@ class Module:
 
     def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> Any:
         """Call ``hook(module, inputs, output)`` after every forward; returns a removable handle."""
-        hid = self._hook_id
-        object.__setattr__(self, "_hook_id", hid + 1)
-        self._forward_hooks[hid] = hook
-        hooks = self._forward_hooks
+        from ..autograd.hooks import RemovableHandle
 
-        class _Handle:
-            def remove(self) -> None:
-                hooks.pop(hid, None)
-
-        return _Handle()
+        return RemovableHandle(self._forward_hooks, hook)
 
     # ----------------------------------------------------------------- repr
     def extra_repr(self) -> str:
