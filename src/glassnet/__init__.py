@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 # imported explicitly by whoever needs them.
 from . import (
     autograd,
+    cuda,
     data,
     diagnostics,
     io,
@@ -37,6 +38,7 @@ from ._dtype import (
 )
 from ._factory import (
     arange,
+    as_tensor,
     empty,
     eye,
     from_numpy,
@@ -55,6 +57,7 @@ from ._random import default_generator, manual_seed
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
+from .device import device
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops.elementwise import (
     abs,
@@ -92,6 +95,9 @@ from .ops.shape import (
 )
 
 __all__ = [
+    "as_tensor",
+    "cuda",
+    "device",
     "get_printoptions",
     "inference_mode",
     "is_grad_enabled",

@@ -21,17 +21,47 @@ def _dt(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def _on(device: Any) -> None:
+    """Accept PyTorch's ``device=`` keyword: the CPU (glassnet's only device) or nothing."""
+    if device is not None:
+        from .device import device as _device
+
+        _device(device)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats become the default dtype).
 
     >>> tensor([1.0, 2.0]).dtype
     dtype('float32')
     """
+    _on(device)
     src = data.data if isinstance(data, Tensor) else data
     t = Tensor(np.array(src, copy=True) if isinstance(src, np.ndarray) else src, dtype=dtype)
     if t.data is src:
         t.data = t.data.copy()
     return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing memory where it can (``torch.as_tensor``).
+
+    A tensor comes back as it is (cast if ``dtype`` differs, staying in the graph); a NumPy
+    array of the requested dtype is shared, not copied, and keeps its dtype (float64 stays
+    float64); Python floats and lists of them get the default dtype (float32 unless changed),
+    Python ints int64, bools bool.
+
+    >>> import numpy as np
+    >>> a = np.zeros(2)
+    >>> t = as_tensor(a)
+    >>> a[0] = 1.0
+    >>> t, as_tensor([1.0, 2.0]).dtype
+    (tensor([1., 0.], dtype=float64), dtype('float32'))
+    """
+    _on(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    return Tensor(data, dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -41,36 +71,56 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _on(device)
     return Tensor(np.zeros(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _on(device)
     return Tensor(np.ones(_shape(size), _dt(dtype)), requires_grad=requires_grad)
 
 
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: float,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    _on(device)
     return Tensor(np.full(_shape((size,)), fill_value, _dt(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    _on(device)
     return Tensor(np.empty(_shape(size), _dt(dtype)))
 
 
-def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    _on(device)
     return Tensor(np.zeros(x.shape, dtype or x.dtype), requires_grad=requires_grad)
 
 
-def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    _on(device)
     return Tensor(np.ones(x.shape, dtype or x.dtype), requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+    _on(device)
     return Tensor(np.eye(n, m, dtype=_dt(dtype)))
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); integers stay int64 as in PyTorch."""
+    _on(device)
     if end is None:
         start, end = 0, start
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
@@ -82,17 +132,20 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     return Tensor(np.arange(start, end, step).astype(d))
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None) -> Tensor:
+    _on(device)
     return Tensor(np.linspace(start, end, steps).astype(_dt(dtype)))
 
 
 def randn(
     *size: Any,
     dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Standard normal samples from ``rng`` (the package generator by default)."""
+    _on(device)
     data = get_rng(rng).standard_normal(_shape(size)).astype(_dt(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
@@ -100,14 +153,24 @@ def randn(
 def rand(
     *size: Any,
     dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` (the package generator by default)."""
+    _on(device)
     data = get_rng(rng).random(_shape(size)).astype(_dt(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int, size: Any, *, rng: np.random.Generator | None = None) -> Tensor:
+def randint(
+    low: int,
+    high: int,
+    size: Any,
+    *,
+    device: Any = None,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
     """Integers in [low, high) (int64)."""
+    _on(device)
     return Tensor(get_rng(rng).integers(low, high, _shape((size,))).astype(np.int64))

@@ -438,8 +438,33 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops.shape.chunk(self, chunks, dim)
 
-    # ----------------------------------------------------------------- PyTorch API: hooks
+    # ----------------------------------------------------------------- PyTorch API: devices, hooks
     _hooks: dict[int, Any] | None = None  # register_hook on a leaf (non-leaves: on the creator)
+
+    @property
+    def device(self) -> Any:
+        """Always ``device(type='cpu')``: glassnet tensors live in NumPy arrays."""
+        from ..device import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def cpu(self) -> Tensor:
+        """This tensor (it is on the CPU already)."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Raises: glassnet is a CPU-only build."""
+        from ..device import not_available
+
+        raise not_available("CUDA")
 
     def register_hook(self, hook: Any) -> Any:
         """Call ``hook(grad)`` with this tensor's gradient during backward (PyTorch's semantics).
@@ -476,10 +501,26 @@ class Tensor:
 
     # ----------------------------------------------------------------- dtype
     # (last in the class: these method names shadow the builtins int/float/bool below them)
-    def to(self, dtype: Any) -> Tensor:
-        from ..ops import elementwise
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's overloads: ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, each with
+        ``non_blocking`` and ``copy``.
 
-        return elementwise.cast(self, dtype)
+        Returns this tensor when nothing changes (and ``copy`` is False), else a new one that
+        stays in the graph. The device can only be the CPU; a dtype is anything ``np.dtype``
+        takes (a dtype string such as ``'float64'`` too, where PyTorch wants ``torch.float64``).
+
+        >>> import glassnet
+        >>> x = glassnet.ones(2)
+        >>> x.to("cpu") is x, x.to("cpu", glassnet.float64).dtype
+        (True, dtype('float64'))
+        """
+        from ..device import parse_to
+        from ..ops import elementwise, shape
+
+        dtype, copy = parse_to(args, kwargs, method="Tensor.to")
+        if dtype is not None and dtype != self.dtype:
+            return elementwise.cast(self, dtype)
+        return shape.clone(self) if copy else self
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)

@@ -195,9 +195,22 @@ class Module:
                 p.grad.data = np.zeros_like(p.grad.data)
 
     # ----------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Module:
-        """Convert floating parameters and buffers to ``dtype`` (in place; returns self)."""
-        d = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert floating parameters and buffers in place; returns self (PyTorch's overloads).
+
+        ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype), each optionally with
+        ``non_blocking``. The device can only be the CPU, so ``model.to('cpu')`` changes nothing.
+
+        >>> import glassnet
+        >>> net = glassnet.nn.Linear(2, 2)
+        >>> net.to("cpu") is net, net.to(glassnet.float64).weight.dtype
+        (True, dtype('float64'))
+        """
+        from ..device import parse_to
+
+        d, _ = parse_to(args, kwargs, method="Module.to", allow_copy=False)
+        if d is None:
+            return self
         if not is_floating(d):
             raise TypeError(f"Module.to expected a floating dtype, got {d}")
         for m in self.modules():
@@ -208,6 +221,16 @@ class Module:
                         if t.grad is not None:
                             t.grad.data = t.grad.data.astype(d)
         return self
+
+    def cpu(self) -> Module:
+        """This module (its parameters are NumPy arrays, on the CPU already)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises: glassnet is a CPU-only build."""
+        from ..device import not_available
+
+        raise not_available("CUDA")
 
     def double(self) -> Module:
         return self.to(np.float64)
