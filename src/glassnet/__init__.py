@@ -59,6 +59,7 @@ from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .device import device
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from .ops.einsum import bmm, einsum
 from .ops.elementwise import (
     abs,
     add,
@@ -76,8 +77,10 @@ from .ops.elementwise import (
     sub,
     where,
 )
+from .ops.layout import t
 from .ops.linalg import matmul
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.select import all, any, masked_fill
 from .ops.shape import (
     cat,
     chunk,
@@ -93,17 +96,25 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.vector_norm import norm
 
 __all__ = [
+    "all",
+    "any",
     "as_tensor",
+    "bmm",
     "cuda",
     "device",
+    "einsum",
     "get_printoptions",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",
+    "masked_fill",
+    "norm",
     "printoptions",
     "set_printoptions",
+    "t",
     "train",
     "seq",
     "nn",

@@ -499,6 +499,51 @@ class Tensor:
             hooks = self.creator._tensor_hooks.setdefault(self._index, {})
         return RemovableHandle(hooks, hook)
 
+    # ----------------------------------------------------------------- PyTorch API: layout
+    def contiguous(self) -> Tensor:
+        return _ops.layout.contiguous(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def t(self) -> Tensor:
+        return _ops.layout.t(self)
+
+    @property
+    def mT(self) -> Tensor:
+        return _ops.layout.matrix_transpose(self)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _ops.layout.repeat(self, *sizes)
+
+    # ----------------------------------------------------------------- PyTorch API: masks, logic
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.select.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        m = _ops.select.check_mask(self, mask, "masked_fill_")
+        fill = np.asarray(_data(value), self.dtype)
+        return self._inplace("masked_fill_", np.where(m, fill, self.data))
+
+    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.select.any(self, dim, keepdim)
+
+    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.select.all(self, dim, keepdim)
+
+    # ----------------------------------------------------------------- PyTorch API: norms, bmm
+    def norm(
+        self,
+        p: Any = "fro",
+        dim: int | Sequence[int] | None = None,
+        keepdim: bool = False,
+        dtype: Any = None,
+    ) -> Tensor:
+        return _ops.vector_norm.norm(self, p, dim, keepdim, dtype)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _ops.einsum.bmm(self, mat2)
+
     # ----------------------------------------------------------------- dtype
     # (last in the class: these method names shadow the builtins int/float/bool below them)
     def to(self, *args: Any, **kwargs: Any) -> Tensor:

@@ -40,6 +40,7 @@ from ..ops.pool import (
     max_pool3d,
 )
 from ..ops.recurrent import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
+from ..ops.select import one_hot
 from ..ops.shape import flatten, pad
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "pad",
     "relu",
     "sigmoid",

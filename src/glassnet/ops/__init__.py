@@ -8,8 +8,10 @@ from . import (
     activation,
     conv,
     dropout,
+    einsum,
     elementwise,
     embedding,
+    layout,
     linalg,
     loss,
     norm,
@@ -17,7 +19,9 @@ from . import (
     pool,
     recurrent,
     reduce,
+    select,
     shape,
+    vector_norm,
 )
 
 __all__ = [
@@ -34,4 +38,8 @@ __all__ = [
     "recurrent",
     "reduce",
     "shape",
+    "einsum",
+    "layout",
+    "select",
+    "vector_norm",
 ]
