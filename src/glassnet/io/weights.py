@@ -158,27 +158,43 @@ def _read_header(path: PathLike) -> tuple[dict[str, Any], dict[str, str], int]:
     size = p.stat().st_size
     where = f"{str(p)!r}"
     with open(p, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise ValueError(
-                f"{where} is not a safetensors file: {size} bytes, too short for the 8-byte "
-                "header length"
-            )
-        n = int.from_bytes(head, "little")
-        if n > _MAX_HEADER or n < 2:
-            raise ValueError(
-                f"{where} is not a safetensors file: its first 8 bytes give a header length of "
-                f"{n} bytes (file size {size})"
-            )
-        if n > size - 8:
-            raise ValueError(
-                f"{where} is truncated or not a safetensors file: the header length is {n} bytes "
-                f"but only {size - 8} bytes follow"
-            )
+        n = header_length(f.read(8), size, where)
         raw = f.read(n)
+    header, meta = parse_header(raw, size, where)
+    return header, meta, 8 + n
+
+
+def header_length(head: bytes, size: int, where: str) -> int:
+    """The header length announced by the first 8 bytes of a ``size``-byte file, checked."""
+    if len(head) < 8:
+        raise ValueError(
+            f"{where} is not a safetensors file: {size} bytes, too short for the 8-byte "
+            "header length"
+        )
+    n = int.from_bytes(head[:8], "little")
+    if n > _MAX_HEADER or n < 2:
+        raise ValueError(
+            f"{where} is not a safetensors file: its first 8 bytes give a header length of "
+            f"{n} bytes (file size {size})"
+        )
+    if n > size - 8:
+        raise ValueError(
+            f"{where} is truncated or not a safetensors file: the header length is {n} bytes "
+            f"but only {size - 8} bytes follow"
+        )
+    return n
+
+
+def parse_header(raw: bytes, size: int, where: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the JSON header ``raw`` of a ``size``-byte file: (tensor entries, metadata).
+
+    Raises ``ValueError`` naming ``where`` for a header that is not JSON, metadata that is not
+    string-to-string, an entry without dtype/shape/data_offsets, an unsupported dtype, a shape
+    or byte range that disagree, overlapping tensors, or tensors past the end of the file.
+    """
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ValueError(f"{where} is not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
         raise ValueError(f"{where} is not a safetensors file: its header is not a JSON object")
@@ -187,7 +203,7 @@ def _read_header(path: PathLike) -> tuple[dict[str, Any], dict[str, str], int]:
         isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
     ):
         raise ValueError(f"{where}: __metadata__ must map strings to strings")
-    data_len = size - 8 - n
+    data_len = size - 8 - len(raw)
     end_max = 0
     spans = []
     for key, entry in header.items():
@@ -196,7 +212,7 @@ def _read_header(path: PathLike) -> tuple[dict[str, Any], dict[str, str], int]:
                 f"{where}: header entry {key!r} must have dtype, shape and data_offsets"
             )
         dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in _ITEMSIZE:
+        if not isinstance(dtype, str) or dtype not in _ITEMSIZE:
             raise ValueError(
                 f"{where}: tensor {key!r} has unsupported dtype {dtype!r}; glassnet reads "
                 f"{', '.join(sorted(_ITEMSIZE))}"
@@ -230,7 +246,7 @@ def _read_header(path: PathLike) -> tuple[dict[str, Any], dict[str, str], int]:
     for (_, e0, k0), (b1, _, k1) in itertools.pairwise(spans):
         if b1 < e0:
             raise ValueError(f"{where}: the header lies about sizes: {k0!r} and {k1!r} overlap")
-    return header, meta, 8 + n
+    return header, meta
 
 
 def load_metadata(path: PathLike) -> dict[str, str]:

@@ -3,8 +3,17 @@
 A checkpoint holds any nested structure of dicts, lists, numbers, strings and arrays (model and
 optimizer ``state_dict``s, scheduler state, random-generator states, config, progress). Arrays go
 into the safetensors tensor section; the structure around them is JSON in the safetensors header
-metadata, together with a SHA-256 of the tensor bytes. Nothing is ever unpickled: loading parses
-JSON and raw little-endian arrays only, so a checkpoint cannot execute code.
+metadata. Nothing is ever unpickled: loading parses JSON and raw little-endian arrays only, so a
+checkpoint cannot execute code.
+
+Integrity: the header metadata holds a SHA-256 of the *whole file* (the 8-byte length, the JSON
+header with the structure and config, and every tensor byte), computed with the 64 hex digits of
+the checksum itself written as zeros. A flipped byte anywhere, or an edited value in the JSON
+state (a learning rate, a config entry), fails the check. The checksum guards against damage and
+accidental edits, not against someone who recomputes it: loading therefore also bounds nesting,
+validates every structural entry and raises ``CheckpointError`` (one line) for anything malformed,
+never another exception. Format 1 (glassnet 0.1.0 before this change, whose checksum covered the
+tensors only) is refused with a message saying so.
 
 The file is self-contained and replaced atomically (temp file + rename): an interrupted save leaves
 the previous checkpoint intact. A small human-readable JSON summary is written beside it.
@@ -14,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -23,35 +34,47 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..autograd.tensor import Tensor
+from ..io.weights import _DTYPES, header_length, parse_header
 
 FORMAT = "glassnet-checkpoint"
-VERSION = "1"
+VERSION = "2"
+MAX_DEPTH = 64  # nesting of dicts/lists in a state; training states need about 6
+_CHECKSUM = "sha256"
+_ZEROS = "0" * 64
+_NAMES = {dt: name for name, dt in _DTYPES.items()}
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, modified or not a glassnet checkpoint."""
 
 
-def _encode(obj: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
+# ----------------------------------------------------------------------------- structure
+def _encode(obj: Any, key: str, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
     """Replace arrays by references into ``arrays``; tag containers so decoding is unambiguous."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"cannot checkpoint {key!r}: nested deeper than {MAX_DEPTH} levels")
     if isinstance(obj, Tensor):
         obj = obj.data
     if isinstance(obj, np.ndarray):
-        if obj.dtype.kind not in "biuf":
+        le = obj.dtype.newbyteorder("<")
+        if le not in _NAMES:
             raise TypeError(f"cannot checkpoint array {key!r} of dtype {obj.dtype}")
-        arrays[key] = np.ascontiguousarray(obj)
-        return {"__array__": key}
+        name = key if key not in arrays else f"{key}#{len(arrays)}"  # "a/b" vs "a" -> "b"
+        # np.require keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
+        arrays[name] = np.require(obj.astype(le, copy=False), requirements="C")
+        return {"__array__": name}
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, dict):
         return {
             "__items__": [
-                [_encode_key(k), _encode(v, f"{key}/{k}", arrays)] for k, v in obj.items()
+                [_encode_key(k), _encode(v, f"{key}/{k}", arrays, depth + 1)]
+                for k, v in obj.items()
             ]
         }
     if isinstance(obj, (list, tuple)):
         tag = "__list__" if isinstance(obj, list) else "__tuple__"
-        return {tag: [_encode(v, f"{key}/{i}", arrays) for i, v in enumerate(obj)]}
+        return {tag: [_encode(v, f"{key}/{i}", arrays, depth + 1) for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"cannot checkpoint {key!r} of type {type(obj).__name__}")
@@ -63,32 +86,108 @@ def _encode_key(k: Any) -> Any:
     raise TypeError(f"checkpoint dict keys must be str or int, got {type(k).__name__}")
 
 
-def _decode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
-    if isinstance(obj, dict):
-        if "__array__" in obj:
-            key = obj["__array__"]
-            if key not in arrays:
-                raise CheckpointError(f"checkpoint refers to a missing array {key!r}")
-            return arrays[key]
-        if "__items__" in obj:
-            return {k: _decode(v, arrays) for k, v in obj["__items__"]}
-        if "__list__" in obj:
-            return [_decode(v, arrays) for v in obj["__list__"]]
-        if "__tuple__" in obj:
-            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
-        raise CheckpointError(f"unexpected entry in checkpoint structure: {sorted(obj)}")
-    return obj
+def _decode(obj: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
+    """The inverse of ``_encode``; anything ``_encode`` cannot have written is a CheckpointError."""
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"the state is nested deeper than {MAX_DEPTH} levels")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if not isinstance(obj, dict) or len(obj) != 1:
+        raise CheckpointError(f"unexpected entry in the state structure: {_show(obj)}")
+    ((tag, value),) = obj.items()
+    if tag == "__array__":
+        if not isinstance(value, str) or value not in arrays:
+            raise CheckpointError(f"the state refers to a missing array {_show(value)}")
+        return arrays[value]
+    if not isinstance(value, list):
+        raise CheckpointError(f"unexpected entry in the state structure: {_show(obj)}")
+    if tag == "__list__":
+        return [_decode(v, arrays, depth + 1) for v in value]
+    if tag == "__tuple__":
+        return tuple(_decode(v, arrays, depth + 1) for v in value)
+    if tag == "__items__":
+        out = {}
+        for item in value:
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or isinstance(item[0], bool)
+                or not isinstance(item[0], (str, int))
+            ):
+                raise CheckpointError(f"unexpected dict item in the state structure: {_show(item)}")
+            out[item[0]] = _decode(item[1], arrays, depth + 1)
+        return out
+    raise CheckpointError(f"unexpected entry in the state structure: {_show(obj)}")
 
 
-def _digest(arrays: dict[str, np.ndarray]) -> str:
+def _show(obj: Any) -> str:
+    text = repr(obj)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ----------------------------------------------------------------------------- bytes
+def _serialize(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    """A safetensors file whose metadata checksum covers every byte of it."""
+    header: dict[str, Any] = {}
+    chunks = []
+    offset = 0
+    for key in sorted(arrays):
+        a = arrays[key]
+        chunks.append(a.tobytes())
+        header[key] = {
+            "dtype": _NAMES[a.dtype],
+            "shape": list(a.shape),
+            "data_offsets": [offset, offset + a.nbytes],
+        }
+        offset += a.nbytes
+    header["__metadata__"] = {**metadata, _CHECKSUM: _ZEROS}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # tensor data starts 8-byte aligned, as safetensors writes it
+    blob = bytearray(struct.pack("<Q", len(raw)) + raw + b"".join(chunks))
+    field = _field(_ZEROS)
+    at = raw.index(field)
+    assert raw.count(field) == 1, "the checksum placeholder must be unique"
+    start = 8 + at + len(field) - 65  # the 64 digits, before the closing quote
+    blob[start : start + 64] = hashlib.sha256(blob).hexdigest().encode()
+    return bytes(blob)
+
+
+def _field(digest: str) -> bytes:
+    return f'"{_CHECKSUM}":"{digest}"'.encode()
+
+
+def _verify(data: bytes, n: int, meta: dict[str, str], where: str) -> None:
+    """Check the whole-file checksum (see the module docstring)."""
+    digest = meta.get(_CHECKSUM, "")
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise CheckpointError(f"{where} has no valid checksum: the file was modified")
+    field = _field(digest)
+    head = data[8 : 8 + n]
+    if head.count(field) != 1:
+        raise CheckpointError(f"{where} failed its checksum: the file was modified or corrupted")
+    start = 8 + head.index(field) + len(field) - 65
     h = hashlib.sha256()
-    for k in sorted(arrays):
-        a = arrays[k]
-        h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    view = memoryview(data)
+    h.update(view[:start])
+    h.update(_ZEROS.encode())
+    h.update(view[start + 64 :])
+    if h.hexdigest() != digest:
+        raise CheckpointError(f"{where} failed its checksum: the file was modified or corrupted")
 
 
+def _array(data: bytes, start: int, entry: dict[str, Any], key: str, where: str) -> np.ndarray:
+    dtype = _DTYPES.get(entry["dtype"])
+    if dtype is None:
+        raise CheckpointError(f"{where}: array {key!r} has dtype {entry['dtype']}, never written")
+    shape = tuple(entry["shape"])
+    count = math.prod(shape)
+    if count == 0:
+        return np.zeros(shape, dtype.newbyteorder("="))
+    flat = np.frombuffer(data, dtype, count=count, offset=start + entry["data_offsets"][0])
+    return flat.reshape(shape).astype(dtype.newbyteorder("="))  # a writable native copy
+
+
+# ----------------------------------------------------------------------------- public
 def save_state(
     path: str | os.PathLike[str], state: dict[str, Any], summary: dict[str, Any] | None = None
 ) -> Path:
@@ -97,18 +196,10 @@ def save_state(
     Returns:
         The checkpoint path.
     """
-    from safetensors.numpy import save
-
     arrays: dict[str, np.ndarray] = {}
     skeleton = _encode(state, "", arrays)
-    metadata = {
-        "format": FORMAT,
-        "version": VERSION,
-        "state": json.dumps(skeleton),
-        "sha256": _digest(arrays),
-    }
-    data = save(arrays, metadata=metadata) if arrays else _empty_safetensors(metadata)
-    target = atomic_write_bytes(path, data)
+    metadata = {"format": FORMAT, "version": VERSION, "state": json.dumps(skeleton)}
+    target = atomic_write_bytes(path, _serialize(arrays, metadata))
     if summary is not None:
         atomic_write_text(
             Path(str(target) + ".json"), json.dumps(summary, indent=2, default=_json_default) + "\n"
@@ -124,75 +215,56 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def _empty_safetensors(metadata: dict[str, str]) -> bytes:
-    header = json.dumps({"__metadata__": metadata}).encode()
-    header += b" " * (-len(header) % 8)
-    return struct.pack("<Q", len(header)) + header
-
-
-def _read_header(data: bytes, path: Path) -> dict[str, Any]:
-    if len(data) < 8:
-        raise CheckpointError(f"{path} is not a glassnet checkpoint: only {len(data)} bytes")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > len(data) - 8 or n > 100_000_000:
-        raise CheckpointError(
-            f"{path} is truncated or not a safetensors file: header of {n} bytes announced, "
-            f"{len(data) - 8} bytes present"
-        )
-    try:
-        header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(
-            f"{path} is not a safetensors file (unreadable header: {e})"
-        ) from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path} is not a safetensors file (header is not an object)")
-    end = 8 + n
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        stop = info.get("data_offsets", (0, 0))[1] if isinstance(info, dict) else 0
-        if end + stop > len(data):
-            raise CheckpointError(
-                f"{path} is truncated: tensor {key!r} ends at byte {end + stop}, "
-                f"the file has {len(data)}"
-            )
-    return header
-
-
 def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a checkpoint written by ``save_state``, validating structure and checksum."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
+    """Read a checkpoint written by ``save_state``, validating checksum and structure.
 
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        IsADirectoryError: ``path`` is a directory.
+        CheckpointError: anything else wrong with the file, in one line.
+    """
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"checkpoint {p} does not exist")
     if p.is_dir():
         raise IsADirectoryError(f"checkpoint path {p} is a directory, expected a file")
-    data = p.read_bytes()
-    header = _read_header(data, p)
-    meta = header.get("__metadata__") or {}
+    return parse_state(p.read_bytes(), str(p))
+
+
+def parse_state(data: bytes, where: str) -> dict[str, Any]:
+    """The state in the bytes of a checkpoint file (``where`` names it in messages)."""
+    p = where
+    try:
+        n = header_length(data[:8], len(data), where)
+        header, meta = parse_header(data[8 : 8 + n], len(data), where)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(
             f"{p} is a safetensors file but not a glassnet checkpoint (format "
             f"{meta.get('format')!r}); to load plain weights use glassnet.io.load"
         )
+    if meta.get("version") == "1":
+        raise CheckpointError(
+            f"{p} is a glassnet checkpoint of format 1, which is no longer read: its checksum "
+            "covered the tensors only; retrain, or read its arrays with glassnet.io.load"
+        )
     if meta.get("version") != VERSION:
         raise CheckpointError(
             f"{p} has checkpoint version {meta.get('version')!r}, expected {VERSION}"
         )
-    try:
-        arrays = load(data) if len(header) > 1 else {}
-    except SafetensorError as e:
-        raise CheckpointError(f"{p} is corrupted: {e}") from None
-    if _digest(arrays) != meta.get("sha256"):
-        raise CheckpointError(f"{p} failed its checksum: the file was modified or corrupted")
+    _verify(data, n, meta, where)
+    arrays = {k: _array(data, 8 + n, entry, k, where) for k, entry in header.items()}
     try:
         skeleton = json.loads(meta["state"])
-    except (KeyError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{p} has an unreadable state section: {e}") from None
-    state = _decode(skeleton, arrays)
+    except KeyError:
+        raise CheckpointError(f"{p} has no state section") from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{p} has an unreadable state section: {type(e).__name__}") from None
+    try:
+        state = _decode(skeleton, arrays)
+    except CheckpointError as e:
+        raise CheckpointError(f"{p}: {e}") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{p} does not hold a state dictionary")
     return state
@@ -206,8 +278,10 @@ def rng_state(rng: np.random.Generator) -> dict[str, Any]:
 def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
     """Restore a generator snapshot taken by ``rng_state``."""
     name = type(rng.bit_generator).__name__
-    if state.get("bit_generator") != name:
-        raise CheckpointError(
-            f"random state is for {state.get('bit_generator')!r}, the generator is {name!r}"
-        )
-    rng.bit_generator.state = state
+    if not isinstance(state, dict) or state.get("bit_generator") != name:
+        got = state.get("bit_generator") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"random state is for {got!r}, the generator is {name!r}")
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(f"invalid {name} random state: {type(e).__name__}: {e}") from None
