@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,44 @@ def _example(cfg: dict[str, Any]) -> tuple[Any, dict[str, dict[int, str]], list[
     )
 
 
+def _same(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def _refuse_checkpoint(flag: str, target: Path, checkpoint: Path) -> None:
+    """An export never replaces its input, nor any training checkpoint."""
+    if _same(target, checkpoint):
+        raise CLIError(f"{flag} {target} is the checkpoint being exported; choose another path")
+    if target.is_file():
+        from ..io import load_metadata
+        from ..train.checkpoint import FORMAT
+
+        try:
+            is_checkpoint = load_metadata(target).get("format") == FORMAT
+        except ValueError:  # not safetensors: an earlier export or any other file
+            is_checkpoint = False
+        if is_checkpoint:
+            raise CLIError(
+                f"{flag} {target} is a training checkpoint; an export never replaces one "
+                "(delete it first if you mean to)"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import io
     from .train import read_checkpoint, rebuild
 
     if args.onnx is None and args.safetensors is None:
         raise CLIError("nothing to do: pass --onnx PATH and/or --safetensors PATH")
+    targets = [(f, t) for f, t in (("--onnx", args.onnx), ("--safetensors", args.safetensors)) if t]
+    if len(targets) == 2 and _same(args.onnx, args.safetensors):
+        raise CLIError(f"--onnx and --safetensors both name {args.onnx}")
+    for flag, target in targets:
+        _refuse_checkpoint(flag, target, args.checkpoint)
     state = read_checkpoint(args.checkpoint)
-    model = rebuild(state)
+    model = rebuild(state, args.checkpoint)
     if args.safetensors is not None:
         io.save(model, args.safetensors, metadata={"task": state["config"]["task"]})
         print(f"wrote weights to {args.safetensors}")

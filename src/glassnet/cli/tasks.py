@@ -10,6 +10,7 @@ need nothing but the checkpoint file.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,24 @@ from ..data.series import Standardizer, ar_windows
 from ..models import MLPAR, CharLM, LeNet, LinearAR, RNNForecaster, detach_state
 from ..nn import functional as F
 from ..train.callbacks import Callback
+from ..train.checkpoint import CheckpointError
 from .main import CLIError
 
 IMAGE_SETS = ("digits", "mnist", "fashion-mnist")
 TEXTS = ("sonnets", "tragedies")
 SERIES = ("sunspots", "co2", "sine")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MAX_CLASSES = 10_000  # labels are class indices below this: one logit (and name) per class
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    """A short SHA-256 of the arrays' dtypes, shapes and bytes: which data a run trained on."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.reshape(-1).view(np.uint8).data)
+    return h.hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- images
@@ -65,17 +78,31 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
             images, labels = f["images"], f["labels"]
     except (OSError, ValueError) as e:
         raise CLIError(f"{path}: not a readable .npz file ({e})") from None
-    if labels.dtype.kind not in "iu" or labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+    n = images.shape[0] if images.ndim else 0
+    if labels.dtype.kind not in "iu" or labels.ndim != 1 or labels.shape[0] != n or n == 0:
         raise CLIError(
-            f"{path}: 'labels' must be integers of shape ({images.shape[0]},), got "
+            f"{path}: 'labels' must be integers of shape ({n},) with N > 0, got "
             f"{labels.dtype} {labels.shape}"
         )
-    if labels.min() < 0:
-        raise CLIError(f"{path}: labels must be >= 0, got {int(labels.min())}")
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or hi >= MAX_CLASSES:
+        raise CLIError(
+            f"{path}: 'labels' must be class indices in [0, {MAX_CLASSES}), got values in "
+            f"[{lo}, {hi}]"
+        )
+    if images.dtype.kind == "f" and images.size:
+        bad = int(images.size - np.count_nonzero(np.isfinite(images)))
+        if bad:
+            raise CLIError(
+                f"{path}: 'images' holds {bad} NaN or infinite value(s); training on them "
+                "gives NaN weights"
+            )
+        if float(np.abs(images).max()) > np.finfo(np.float32).max:
+            raise CLIError(f"{path}: 'images' has values beyond the float32 range")
     images = images.astype(np.float32)
     if images.max() > 1.0:
         images = images / float(images.max())
-    return images, labels.astype(np.int64), [str(c) for c in range(int(labels.max()) + 1)]
+    return images, labels.astype(np.int64), [str(c) for c in range(hi + 1)]
 
 
 def _load_folder(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -316,3 +343,161 @@ def recurrent_step(warmup: int) -> Any:
         return F.mse_loss(pred[:, w:], y[:, w:]), pred, y
 
     return step
+
+
+# ----------------------------------------------------------------------------- checkpoint config
+# Bounds on what a checkpoint's config may ask for, checked before anything is allocated; the
+# decisive check is that the model the config describes has as many values as the checkpoint
+# stores (``model_size``), so a config cannot ask for more memory than the file itself holds.
+MAX_WIDTH = 1 << 20
+CELLS = ("lstm", "gru", "rnn")
+FORECASTERS = ("ar", "mlp", *CELLS)
+_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def _need(d: Any, key: str, where: str) -> Any:
+    if not isinstance(d, dict) or key not in d:
+        raise CheckpointError(f"the checkpoint's config lacks {where}.{key}")
+    return d[key]
+
+
+def _int(d: Any, key: str, where: str, lo: int = 1, hi: int = MAX_WIDTH) -> int:
+    v = _need(d, key, where)
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise CheckpointError(
+            f"the checkpoint's config {where}.{key} must be an int in [{lo}, {hi}], got {v!r}"
+        )
+    return v
+
+
+def _fraction(d: Any, key: str, where: str) -> float:
+    v = _need(d, key, where)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+        raise CheckpointError(
+            f"the checkpoint's config {where}.{key} must be a number in (0, 1), got {v!r}"
+        )
+    return float(v)
+
+
+def _choice(d: Any, key: str, where: str, choices: tuple[Any, ...]) -> Any:
+    v = _need(d, key, where)
+    if not isinstance(v, str) or v not in choices:
+        raise CheckpointError(
+            f"the checkpoint's config {where}.{key} must be one of {list(choices)}, got {v!r}"
+        )
+    return v
+
+
+def _str(d: Any, key: str, where: str, optional: bool = False) -> Any:
+    v = _need(d, key, where)
+    if not (isinstance(v, str) or (optional and v is None)):
+        raise CheckpointError(f"the checkpoint's config {where}.{key} must be a string, got {v!r}")
+    return v
+
+
+def _ints(d: Any, key: str, where: str, lo: int, hi: int) -> list[int]:
+    v = _need(d, key, where)
+    if not isinstance(v, list) or not lo <= len(v) <= hi:
+        raise CheckpointError(
+            f"the checkpoint's config {where}.{key} must be a list of {lo} to {hi} ints, got {v!r}"
+        )
+    return [_int({key: x}, key, where) for x in v]
+
+
+def _rnn_size(gates: int, d_in: int, hidden: int, layers: int) -> int:
+    """Values of nn.RNN/LSTM/GRU(d_in, hidden, layers): weights and both biases per layer."""
+    first = gates * hidden * (d_in + hidden + 2)
+    return first + (layers - 1) * gates * hidden * (2 * hidden + 2)
+
+
+def model_size(cfg: dict[str, Any]) -> int:
+    """Number of values in the state_dict of the model ``build_*`` makes from a checked config."""
+    m = cfg["model"]
+    if cfg["task"] == "cnn":
+        S = m["image_size"]
+        k = 5 if S >= 16 else 3  # LeNet's default kernel size
+        total, c_in = 0, 1
+        for c in m["channels"]:
+            total += c * (c_in * k * k + 1) + (4 * c + 1 if m.get("batch_norm") else 0)
+            c_in = c
+        width = c_in * (S // 2 ** len(m["channels"])) ** 2
+        for h in (*m["hidden"], m["num_classes"]):
+            total += h * (width + 1)
+            width = h
+        return total
+    if cfg["task"] == "charlm":
+        V, E, H = m["vocab_size"], m["embedding_dim"], m["hidden_size"]
+        return V * E + _rnn_size(_GATES[m["cell"]], E, H, m["num_layers"]) + V * (H + 1)
+    tau, H = m["tau"], m["hidden_size"]
+    if m["kind"] == "ar":
+        return tau + 1
+    if m["kind"] == "mlp":
+        return H * (tau + 1) + H + 1
+    return _rnn_size(_GATES[m["kind"]], 1, H, m["num_layers"]) + H + 1
+
+
+def check_config(state: dict[str, Any]) -> dict[str, Any]:
+    """Validate the config of a ``glassnet train`` checkpoint against its model; return it.
+
+    Every entry the command reads is checked for type and range, and the model it describes
+    must have exactly as many values as the checkpoint's weights, before anything is built.
+
+    Raises:
+        CheckpointError: naming the first entry that is missing or wrong.
+    """
+    cfg = state.get("config")
+    if not isinstance(cfg, dict) or cfg.get("task") not in ("cnn", "charlm", "forecast"):
+        raise CheckpointError("it was not written by `glassnet train` (it has no task config)")
+    task = cfg["task"]
+    data, m = _need(cfg, "data", "config"), _need(cfg, "model", "config")
+    _str(data, "spec", "data")
+    _str(data, "fingerprint", "data")
+    if not isinstance(_need(cfg, "args", "config"), dict):
+        raise CheckpointError("the checkpoint's config args must be a dict")
+    if task == "cnn":
+        _fraction(data, "test_fraction", "data")
+        _int(data, "split_seed", "data", lo=-(2**63), hi=2**64 - 1)
+        k = _int(m, "num_classes", "model", hi=MAX_CLASSES)
+        S = _int(m, "image_size", "model", hi=1 << 14)
+        blocks = len(_ints(m, "channels", "model", 1, 16))
+        _ints(m, "hidden", "model", 0, 16)
+        if S // 2**blocks < 1:
+            raise CheckpointError(f"the config's image_size {S} is too small for {blocks} blocks")
+        if not isinstance(m.get("batch_norm", False), bool):
+            raise CheckpointError("the checkpoint's config model.batch_norm must be a bool")
+        classes = _need(cfg, "classes", "config")
+        if not isinstance(classes, list) or len(classes) != k:
+            raise CheckpointError(f"the checkpoint's config classes must be a list of {k} names")
+    elif task == "charlm":
+        _fraction(data, "val_fraction", "data")
+        V = _int(m, "vocab_size", "model")
+        _int(m, "embedding_dim", "model")
+        _int(m, "hidden_size", "model")
+        _int(m, "num_layers", "model", hi=64)
+        _choice(m, "cell", "model", CELLS)
+        _int(cfg, "seq_len", "config")
+        try:
+            vocab = D.CharVocab.from_dict(_need(cfg, "vocab", "config"))
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"the checkpoint's vocabulary is invalid: {e}") from None
+        if len(vocab) != V:
+            raise CheckpointError(f"the config's vocabulary has {len(vocab)} entries, not {V}")
+    else:
+        _fraction(data, "test_fraction", "data")
+        _str(data, "column", "data", optional=True)
+        _str(data, "name", "data")
+        _choice(m, "kind", "model", FORECASTERS)
+        _int(m, "tau", "model")
+        _int(m, "hidden_size", "model")
+        _int(m, "num_layers", "model", hi=64)
+    weights = state.get("model")
+    if not isinstance(weights, dict) or not all(
+        isinstance(v, np.ndarray) for v in weights.values()
+    ):
+        raise CheckpointError("the checkpoint's model entry is not a dict of arrays")
+    want, have = model_size(cfg), sum(int(v.size) for v in weights.values())
+    if want != have:
+        raise CheckpointError(
+            f"the config describes a {task} model of {want} values, the checkpoint holds {have}"
+        )
+    return cfg

@@ -1,4 +1,15 @@
-"""``glassnet train cnn|charlm|forecast`` and ``glassnet eval|generate|forecast``."""
+"""``glassnet train cnn|charlm|forecast`` and ``glassnet eval|generate|forecast``.
+
+A training run owns its ``--out`` directory: it holds a lock on it for the whole run (a second
+run on the same directory fails at once), refuses a directory that already holds files unless
+``--resume`` (continue that run) or ``--overwrite`` (replace it) is given, and removes temporary
+files an earlier killed save left behind.
+
+``--resume`` continues the run in ``--out`` exactly: every flag that changes the run (RUN_FLAGS)
+is recorded in the checkpoint; a flag left out takes the recorded value, a flag given with
+another value is an error unless named in ``--override`` (only ``--lr``, ``--batch-size`` and
+``--clip`` can change), and the training data must have the recorded fingerprint.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import manual_seed
+from .._atomic import remove_stale_temps
 from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data import CharVocab, DataLoader, TensorDataset
@@ -19,11 +31,31 @@ from ..optim import Adam
 from ..seq import lm as LM
 from ..seq.forecast import forecast as free_run
 from ..seq.forecast import mae, one_step_forecast, rmse
-from ..train import CheckpointError, Trainer, TrainingInterrupted, accuracy, load_state
+from ..train import Trainer, TrainingInterrupted, accuracy, load_state
+from ..train.checkpoint import CheckpointError
+from ..train.lock import RunLock, RunLockedError
+from ..train.trainer import TrainingDiverged
 from . import tasks
 from .main import CLIError
 
 CHECKPOINT = "checkpoint.safetensors"
+# What a run writes into --out (what --overwrite removes; nothing else is ever deleted).
+RUN_FILES = (CHECKPOINT, CHECKPOINT + ".json", "metrics.jsonl", "curves.png", "filters.png")
+# The flags that change a run: recorded in the checkpoint's config and checked by --resume.
+RUN_FLAGS = {
+    "cnn": ("data", "channels", "hidden", "test_fraction", "lr", "batch_size", "clip", "seed"),
+    "charlm": (
+        *("data", "cell", "hidden", "layers", "embed", "seq_len", "val_fraction"),
+        *("lr", "batch_size", "clip", "seed"),
+    ),
+    "forecast": (
+        *("data", "column", "model", "tau", "hidden", "layers", "seq_len", "test_fraction"),
+        *("lr", "batch_size", "clip", "seed"),
+    ),
+}
+# The flags --override may change on resume: the optimizer's step size, the batch size (at an
+# epoch boundary) and clipping. The others define the model, the data or its held-out split.
+OVERRIDABLE = ("lr", "batch_size", "clip")
 
 
 # ----------------------------------------------------------------------------- argument types
@@ -68,6 +100,37 @@ def int_list(text: str) -> list[int]:
     return vals
 
 
+class _Given(argparse.Action):
+    """Store a flag's value and note that it was given (so --resume can tell it from a default)."""
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def override_list(text: str) -> list[str]:
+    names = [t.strip().lstrip("-").replace("-", "_") for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in OVERRIDABLE]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {', '.join(map(_flag, OVERRIDABLE))} "
+            f"(without dashes is fine), got {text!r}"
+        )
+    return names
+
+
+def _task_parser(tsub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = tsub.add_parser(name, help=help)
+    p.register("action", None, _Given)  # every plain value flag records that it was given
+    return p
+
+
 def _common(p: argparse.ArgumentParser, epochs: int, lr: float, batch: int) -> None:
     p.add_argument("--epochs", type=positive_int, default=epochs, help=f"epochs (default {epochs})")
     p.add_argument(
@@ -81,7 +144,30 @@ def _common(p: argparse.ArgumentParser, epochs: int, lr: float, batch: int) -> N
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, default=None, help="output directory (default runs/<task>)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out; flags left out take the checkpoint's values",
+    )
+    p.add_argument(
+        "--override",
+        type=override_list,
+        default=[],
+        metavar="FLAG[,FLAG]",
+        help="with --resume: allow these flags to change (lr, batch-size, clip)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in a non-empty --out (removes only the files a run writes)",
+    )
+    p.add_argument(
+        "--on-nonfinite",
+        choices=["stop", "skip"],
+        default="stop",
+        help="a step with NaN/inf loss or gradients is never applied: stop the run (default; "
+        "the last checkpoint is kept) or skip the step",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -89,7 +175,7 @@ def register(sub: Any) -> None:
     train = sub.add_parser("train", help="train a CNN, a character language model or a forecaster")
     tsub = train.add_subparsers(dest="task", metavar="TASK", required=True)
 
-    cnn = tsub.add_parser("cnn", help="LeNet-style CNN on images")
+    cnn = _task_parser(tsub, "cnn", "LeNet-style CNN on images")
     cnn.add_argument(
         "--data",
         default="digits",
@@ -108,7 +194,7 @@ def register(sub: Any) -> None:
     _common(cnn, epochs=15, lr=3e-3, batch=32)
     cnn.set_defaults(func=train_cnn)
 
-    lm = tsub.add_parser("charlm", help="character language model (Embedding -> RNN -> Linear)")
+    lm = _task_parser(tsub, "charlm", "character language model (Embedding -> RNN -> Linear)")
     lm.add_argument(
         "--data", default="sonnets", help="sonnets | tragedies | FILE.txt (default sonnets)"
     )
@@ -123,7 +209,7 @@ def register(sub: Any) -> None:
     _common(lm, epochs=5, lr=3e-3, batch=32)
     lm.set_defaults(func=train_charlm, clip=None)
 
-    fc = tsub.add_parser("forecast", help="forecast a series with AR, MLP-AR or an RNN/LSTM/GRU")
+    fc = _task_parser(tsub, "forecast", "forecast a series with AR, MLP-AR or an RNN/LSTM/GRU")
     fc.add_argument(
         "--data", default="sunspots", help="sunspots | co2 | sine | FILE.csv (default sunspots)"
     )
@@ -173,63 +259,228 @@ def register(sub: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _out(args: argparse.Namespace, task: str) -> Path:
-    out: Path = args.out or Path("runs") / task
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    ckpt = out / CHECKPOINT
-    if ckpt.exists() and not args.resume:
-        raise CLIError(f"{ckpt} exists; pass --resume to continue it or choose another --out")
-    if args.resume and not ckpt.exists():
-        raise CLIError(f"--resume: no checkpoint at {ckpt}")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return "(none)" if value is None else str(value)
 
 
-def _fit(
-    trainer: Trainer, loader: Any, epochs: int, out: Path, val: Any = None, resume: bool = False
-) -> float:
-    start = time.perf_counter()
-    try:
-        trainer.fit(loader, epochs, val, checkpoint_path=out / CHECKPOINT, resume=resume)
-    except TrainingInterrupted as e:
-        print(f"interrupted: checkpoint saved at {e.checkpoint}; continue with --resume")
-        raise SystemExit(130) from None
-    return time.perf_counter() - start
+def _same_kind(value: Any, reference: Any) -> bool:
+    """Whether a recorded flag value has the type the flag parses to (``reference``'s)."""
+    if isinstance(value, bool) or isinstance(reference, bool):
+        return False
+    if isinstance(reference, list):
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        )
+    if reference is None or value is None:  # --clip, --column: None or a value
+        return value is None or isinstance(value, (int, float, str))
+    if isinstance(reference, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(reference))
+
+
+class Run:
+    """One ``glassnet train`` run on its ``--out`` directory (a context manager).
+
+    On entry: takes the directory's lock, removes stale temporary files, and either checks that
+    the directory is free (a fresh run; ``--overwrite`` clears the run files) or, with
+    ``--resume``, reads the checkpoint and reconciles the flags with it (``args`` is updated in
+    place). ``record()`` gives the flags to store in the new config.
+    """
+
+    def __init__(self, args: argparse.Namespace, task: str) -> None:
+        self.args, self.task = args, task
+        self.out: Path = args.out or Path("runs") / task
+        self.ckpt = self.out / CHECKPOINT
+        self.saved: dict[str, Any] | None = None  # the checkpoint's config, when resuming
+        self._lock = RunLock(self.ckpt, what=f"--out {self.out}")
+
+    def __enter__(self) -> Run:
+        args, out = self.args, self.out
+        if out.exists() and not out.is_dir():
+            raise CLIError(f"--out {out} exists and is not a directory")
+        if args.resume and args.overwrite:
+            raise CLIError("--resume continues the run in --out, --overwrite replaces it: pick one")
+        if args.override and not args.resume:
+            raise CLIError("--override only applies with --resume")
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock.__enter__()
+        except RunLockedError as e:
+            raise CLIError(str(e)) from None
+        try:
+            for name in (CHECKPOINT, CHECKPOINT + ".json"):
+                remove_stale_temps(out / name)
+            if args.resume:
+                self._reconcile()
+            else:
+                self._claim()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.__exit__(*exc)
+
+    def _claim(self) -> None:
+        lock = self._lock.path.name
+        present = sorted(p.name for p in self.out.iterdir() if p.name != lock)
+        if present and not self.args.overwrite:
+            shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+            raise CLIError(
+                f"--out {self.out} is not empty ({shown}); pass --resume to continue the run "
+                "in it, --overwrite to replace it, or choose another --out"
+            )
+        for name in RUN_FILES:
+            (self.out / name).unlink(missing_ok=True)
+
+    def _reconcile(self) -> None:
+        args = self.args
+        if not self.ckpt.exists():
+            raise CLIError(f"--resume: no checkpoint at {self.ckpt}")
+        state = read_checkpoint(self.ckpt)
+        cfg = state["config"]
+        if cfg["task"] != self.task:
+            raise CLIError(
+                f"--resume: {self.ckpt} is a {cfg['task']} run; continue it with "
+                f"`glassnet train {cfg['task']} --out {self.out} --resume`"
+            )
+        saved = cfg["args"]
+        given: frozenset[str] = getattr(args, "given", frozenset())
+        for dest in RUN_FLAGS[self.task]:
+            if dest not in saved or not _same_kind(saved[dest], getattr(args, dest)):
+                raise CheckpointError(
+                    f"{self.ckpt}: the config records no valid {_flag(dest)} "
+                    f"(got {_show(saved.get(dest))!r})"
+                )
+            if dest not in given:
+                setattr(args, dest, saved[dest])
+            elif dest != "data" and getattr(args, dest) != saved[dest]:
+                self._changed(dest, getattr(args, dest), saved[dest], state)
+        for dest in args.override:
+            if dest not in given:
+                raise CLIError(f"--override {_flag(dest)[2:]}: pass the new {_flag(dest)} value")
+        self.saved = cfg
+
+    def _changed(self, dest: str, new: Any, old: Any, state: dict[str, Any]) -> None:
+        flag = _flag(dest)
+        values = f"{flag} {_show(new)} differs from the checkpoint's {_show(old)}"
+        if dest not in OVERRIDABLE:
+            raise CLIError(
+                f"--resume: {values}, and {flag} cannot change on resume (it defines the model, "
+                "the data or its split); leave it out, or start a new run in another --out"
+            )
+        if dest not in self.args.override:
+            raise CLIError(
+                f"--resume: {values}; pass --override {flag[2:]} to change it, or leave "
+                f"{flag} out to keep the checkpoint's value"
+            )
+        progress = state.get("progress")
+        inside = progress.get("batch_in_epoch") if isinstance(progress, dict) else None
+        if dest == "batch_size" and inside:
+            raise CLIError(
+                f"--override batch-size: the checkpoint stopped inside an epoch (after batch "
+                f"{inside}); the batch size can change only at an epoch boundary"
+            )
+
+    def check_data(self, fingerprint: str) -> None:
+        """Refuse, on resume, training data other than the checkpoint's."""
+        if self.saved is None:
+            return
+        if fingerprint != self.saved["data"]["fingerprint"]:
+            raise CLIError(
+                f"--resume: the training data {self.args.data!r} differs from the data the "
+                f"checkpoint was trained on ({self.saved['data']['spec']!r}; fingerprints "
+                f"{fingerprint} and {self.saved['data']['fingerprint']}); resume needs the same "
+                "data"
+            )
+
+    def record(self) -> dict[str, Any]:
+        """The run-defining flags, for the config."""
+        return {dest: getattr(self.args, dest) for dest in RUN_FLAGS[self.task]}
+
+    def fit(self, trainer: Trainer, loader: Any, val: Any = None) -> float:
+        """Train (continuing the checkpoint on --resume); returns the seconds it took."""
+        start = time.perf_counter()
+        try:
+            if self.args.resume:
+                trainer.load_checkpoint(self.ckpt, loader)
+                if "lr" in self.args.override:
+                    for group in trainer.optimizer.param_groups:
+                        group["lr"] = self.args.lr
+            trainer.fit(loader, self.args.epochs, val, checkpoint_path=self.ckpt)
+        except TrainingInterrupted as e:
+            print(f"interrupted: checkpoint saved at {e.checkpoint}; continue with --resume")
+            raise SystemExit(130) from None
+        except TrainingDiverged as e:
+            raise CLIError(
+                f"{e}. Lower --lr (to continue: --resume --lr VALUE --override lr), clip with "
+                "--clip, or pass --on-nonfinite skip"
+            ) from None
+        return time.perf_counter() - start
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint of ``glassnet train`` whose config is checked (``tasks.check_config``).
+
+    Raises:
+        CheckpointError: the file is damaged, not a training checkpoint, or its config is
+            invalid or disagrees with its weights (a one-line message naming the file).
+    """
+    state = load_state(path)
     try:
-        state = load_state(path)
+        tasks.check_config(state)
     except CheckpointError as e:
-        raise CLIError(str(e)) from None
-    cfg = state.get("config")
-    if not isinstance(cfg, dict) or cfg.get("task") not in ("cnn", "charlm", "forecast"):
-        raise CLIError(f"{path} was not written by `glassnet train` (it has no task config)")
+        raise CheckpointError(f"{path}: {e}") from None
     return state
 
 
-def rebuild(state: dict[str, Any]) -> Any:
+def rebuild(state: dict[str, Any], path: Path | None = None) -> Any:
+    """The trained model of a checkpoint read by ``read_checkpoint``, in eval mode."""
     cfg = state["config"]
     build = {
         "cnn": tasks.build_cnn,
         "charlm": tasks.build_charlm,
         "forecast": tasks.build_forecaster,
     }
+    where = f"{path}: " if path is not None else ""
+    bad = [k for k, v in state["model"].items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{where}the weights {', '.join(bad[:3])} hold NaN/inf")
     model = build[cfg["task"]](cfg)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        message = " ".join(str(e).split())
+        raise CheckpointError(
+            f"{where}the weights do not fit the config's model: {message}"
+        ) from None
     model.eval()
     return model
 
 
 # ----------------------------------------------------------------------------- cnn
 def train_cnn(args: argparse.Namespace) -> int:
-    out = _out(args, "cnn")
+    with Run(args, "cnn") as run:
+        return _train_cnn(args, run)
+
+
+def _train_cnn(args: argparse.Namespace, run: Run) -> int:
+    out = run.out
     images, labels, names = tasks.load_images(args.data)
+    fingerprint = tasks.fingerprint(images, labels)
+    run.check_data(fingerprint)
     tr, te = tasks.split_indices(labels, args.test_fraction, args.seed)
     cfg = {
         "task": "cnn",
-        "data": {"spec": args.data, "test_fraction": args.test_fraction, "split_seed": args.seed},
+        "data": {
+            "spec": args.data,
+            "test_fraction": args.test_fraction,
+            "split_seed": args.seed,
+            "fingerprint": fingerprint,
+        },
         "classes": names,
         "model": {
             "num_classes": len(names),
@@ -237,6 +488,7 @@ def train_cnn(args: argparse.Namespace) -> int:
             "channels": args.channels,
             "hidden": args.hidden,
         },
+        "args": run.record(),
     }
     manual_seed(args.seed)
     model = tasks.build_cnn(cfg)
@@ -257,12 +509,13 @@ def train_cnn(args: argparse.Namespace) -> int:
         log_path=out / "metrics.jsonl",
         progress=not args.no_progress,
         config=cfg,
+        on_nonfinite=args.on_nonfinite,
     )
-    seconds = _fit(trainer, loader, args.epochs, out, test, args.resume)
+    seconds = run.fit(trainer, loader, test)
     h = trainer.history
     print(
         f"cnn on {args.data}: test accuracy {h['val_acc'][-1]:.4f} ({len(te)} held-out images), "
-        f"{seconds:.1f} s; checkpoint {out / CHECKPOINT}"
+        f"{seconds:.1f} s; checkpoint {run.ckpt}"
     )
     from ..viz import plot_filters, plot_training_curves
 
@@ -278,13 +531,20 @@ def _text_split(text: str, val_fraction: float) -> tuple[str, str]:
 
 
 def train_charlm(args: argparse.Namespace) -> int:
-    out = _out(args, "charlm")
+    with Run(args, "charlm") as run:
+        return _train_charlm(args, run)
+
+
+def _train_charlm(args: argparse.Namespace, run: Run) -> int:
+    out = run.out
     text = tasks.load_text(args.data)
+    fingerprint = tasks.fingerprint(np.frombuffer(text.encode("utf-8"), np.uint8))
+    run.check_data(fingerprint)
     train_text, val_text = _text_split(text, args.val_fraction)
     vocab = CharVocab(text, unknown="replace")
     cfg = {
         "task": "charlm",
-        "data": {"spec": args.data, "val_fraction": args.val_fraction},
+        "data": {"spec": args.data, "val_fraction": args.val_fraction, "fingerprint": fingerprint},
         "vocab": vocab.to_dict(),
         "model": {
             "vocab_size": len(vocab),
@@ -294,6 +554,7 @@ def train_charlm(args: argparse.Namespace) -> int:
             "cell": args.cell,
         },
         "seq_len": args.seq_len,
+        "args": run.record(),
     }
     manual_seed(args.seed)
     model = tasks.build_charlm(cfg)
@@ -313,8 +574,9 @@ def train_charlm(args: argparse.Namespace) -> int:
         log_path=out / "metrics.jsonl",
         progress=not args.no_progress,
         config=cfg,
+        on_nonfinite=args.on_nonfinite,
     )
-    seconds = _fit(trainer, stream, args.epochs, out, resume=args.resume)
+    seconds = run.fit(trainer, stream)
     ppl = LM.perplexity(model, val_text, vocab=vocab)
     uni = LM.unigram_perplexity(train_text, val_text, vocab=vocab)
     sample = LM.sample(
@@ -322,7 +584,7 @@ def train_charlm(args: argparse.Namespace) -> int:
     )
     print(
         f"charlm ({args.cell}) on {args.data}: validation perplexity {ppl:.2f} "
-        f"(unigram {uni:.2f}), {seconds:.1f} s; checkpoint {out / CHECKPOINT}"
+        f"(unigram {uni:.2f}), {seconds:.1f} s; checkpoint {run.ckpt}"
         f"\n--- sample ---\n{sample}"
     )
     from ..viz import plot_training_curves
@@ -333,8 +595,14 @@ def train_charlm(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- forecast
 def train_forecast(args: argparse.Namespace) -> int:
-    out = _out(args, "forecast")
+    with Run(args, "forecast") as run:
+        return _train_forecast(args, run)
+
+
+def _train_forecast(args: argparse.Namespace, run: Run) -> int:
     series, name = tasks.load_series(args.data, args.column)
+    fingerprint = tasks.fingerprint(series)
+    run.check_data(fingerprint)
     cfg = {
         "task": "forecast",
         "data": {
@@ -342,6 +610,7 @@ def train_forecast(args: argparse.Namespace) -> int:
             "column": args.column,
             "name": name,
             "test_fraction": args.test_fraction,
+            "fingerprint": fingerprint,
         },
         "model": {
             "kind": args.model,
@@ -349,6 +618,7 @@ def train_forecast(args: argparse.Namespace) -> int:
             "hidden_size": args.hidden,
             "num_layers": args.layers,
         },
+        "args": run.record(),
     }
     _, z, n_train = tasks.forecast_arrays(cfg, series)
     if n_train <= max(args.tau, 8) + 1:
@@ -357,6 +627,12 @@ def train_forecast(args: argparse.Namespace) -> int:
     model = tasks.build_forecaster(cfg)
     train_z = z[:n_train]
     rng = np.random.default_rng(args.seed)
+    common = {
+        "log_path": run.out / "metrics.jsonl",
+        "progress": not args.no_progress,
+        "config": cfg,
+        "on_nonfinite": args.on_nonfinite,
+    }
     if args.model in ("ar", "mlp"):
         X, y = tasks.window_batches(train_z, args.tau)
         loader = DataLoader(TensorDataset(X, y), args.batch_size, shuffle=True, rng=rng)
@@ -365,9 +641,7 @@ def train_forecast(args: argparse.Namespace) -> int:
             MSELoss(),
             Adam(model.parameters(), lr=args.lr),
             clip_grad_norm=args.clip,
-            log_path=out / "metrics.jsonl",
-            progress=not args.no_progress,
-            config=cfg,
+            **common,
         )
     else:
         seqs = tasks.subsequences(train_z, args.seq_len)
@@ -378,11 +652,9 @@ def train_forecast(args: argparse.Namespace) -> int:
             Adam(model.parameters(), lr=args.lr),
             clip_grad_norm=args.clip or 1.0,
             step_fn=tasks.recurrent_step(8),
-            log_path=out / "metrics.jsonl",
-            progress=not args.no_progress,
-            config=cfg,
+            **common,
         )
-    seconds = _fit(trainer, loader, args.epochs, out, resume=args.resume)
+    seconds = run.fit(trainer, loader)
     rows = _forecast_scores(model, cfg, series)
     print(
         f"forecast ({args.model}) on {name}, last {len(series) - n_train} values held out, "
@@ -390,7 +662,7 @@ def train_forecast(args: argparse.Namespace) -> int:
     )
     for r in rows:
         print(f"  {r['model']:<12} RMSE {r['rmse']:.4g}   MAE {r['mae']:.4g}")
-    print(f"checkpoint {out / CHECKPOINT}")
+    print(f"checkpoint {run.ckpt}")
     return 0
 
 
@@ -412,7 +684,7 @@ def _forecast_scores(model: Any, cfg: dict[str, Any], series: np.ndarray) -> lis
 def evaluate(args: argparse.Namespace) -> int:
     state = read_checkpoint(args.checkpoint)
     cfg = state["config"]
-    model = rebuild(state)
+    model = rebuild(state, args.checkpoint)
     task = cfg["task"]
     if task == "cnn":
         images, labels, _ = tasks.load_images(args.data or cfg["data"]["spec"])
@@ -430,6 +702,7 @@ def evaluate(args: argparse.Namespace) -> int:
             logits = np.concatenate(
                 [model(Tensor(images[i : i + 256])).data for i in range(0, len(images), 256)]
             )
+        _finite_output(logits, args.checkpoint, "logits")
         acc = float((logits.argmax(1) == labels).mean())
         print(f"accuracy {acc:.4f} on {len(labels)} images")
     elif task == "charlm":
@@ -438,6 +711,7 @@ def evaluate(args: argparse.Namespace) -> int:
         if args.data is None:
             text = _text_split(text, cfg["data"]["val_fraction"])[1]
         ppl = LM.perplexity(model, text, vocab=vocab)
+        _finite_output(np.array([ppl]), args.checkpoint, "perplexity")
         print(f"perplexity {ppl:.3f} on {len(text)} characters")
     else:
         series, _name = tasks.load_series(
@@ -448,11 +722,20 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite_output(values: np.ndarray, path: Path, what: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise CLIError(
+            f"{path}: the model's {what} is not finite ({bad.size} of {values.size} values, "
+            f"the first at position {int(bad[0]) + 1})"
+        )
+
+
 def generate(args: argparse.Namespace) -> int:
     state = read_checkpoint(args.checkpoint)
     if state["config"]["task"] != "charlm":
         raise CLIError(f"{args.checkpoint} is a {state['config']['task']} checkpoint, not charlm")
-    model = rebuild(state)
+    model = rebuild(state, args.checkpoint)
     vocab = CharVocab.from_dict(state["config"]["vocab"])
     text = LM.sample(
         model,
@@ -472,12 +755,14 @@ def forecast(args: argparse.Namespace) -> int:
     cfg = state["config"]
     if cfg["task"] != "forecast":
         raise CLIError(f"{args.checkpoint} is a {cfg['task']} checkpoint, not forecast")
-    model = rebuild(state)
+    model = rebuild(state, args.checkpoint)
     series, _ = tasks.load_series(cfg["data"]["spec"], cfg["data"]["column"])
     scaler, z, _ = tasks.forecast_arrays(cfg, series)
-    pred = np.asarray(
-        scaler.inverse_transform(free_run(model, z, args.steps, tau=cfg["model"]["tau"]))
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging free run is reported below
+        pred = np.asarray(
+            scaler.inverse_transform(free_run(model, z, args.steps, tau=cfg["model"]["tau"]))
+        )
+    _finite_output(pred, args.checkpoint, "forecast")
     rows = [(i + 1, float(v)) for i, v in enumerate(pred)]
     if args.csv is not None:
         from .._atomic import atomic_write_text
