@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from glassnet.cli import main, tasks
 from glassnet.train import load_state, save_state
+
+from ..train.lock_holder import lock_held_elsewhere
 
 FC = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--no-progress"]
 
@@ -242,27 +240,9 @@ def test_stale_temporary_files_are_removed_at_start(fc_run, capsys):
 
 
 def test_a_locked_out_is_refused(tmp_path, capsys):
-    from glassnet.train import lock
-
     out = tmp_path / "o"
-    out.mkdir()
-    hold = (
-        "import importlib.util, sys, time\n"
-        "spec = importlib.util.spec_from_file_location('lock', sys.argv[2])\n"
-        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
-        "with m.RunLock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(60)\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", hold, str(out / "checkpoint.safetensors"), lock.__file__],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
+    with lock_held_elsewhere(out / "checkpoint.safetensors") as proc:
         user_error([*FC, "--epochs", 1, "--out", out], capsys, f"in use by process {proc.pid}")
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
     assert run([*FC, "--epochs", 1, "--out", out], capsys)[0] == 0  # a stale lock file is fine
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -23,6 +20,8 @@ from glassnet.train import (
     TrainingDiverged,
 )
 from glassnet.train.checkpoint import load_state, save_state
+
+from .lock_holder import lock_held_elsewhere
 
 
 def _setup(x=None, on_nonfinite="stop", log_path=None, clip=None):
@@ -176,40 +175,14 @@ def test_fit_removes_stale_temporary_files_of_its_checkpoint(tmp_path):
     assert all(p.exists() for p in other)
 
 
-# lock.py imports nothing of glassnet: load it alone, without the package's import time
-HOLD = """
-import importlib.util, sys, time
-spec = importlib.util.spec_from_file_location("lock", sys.argv[2])
-lock = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(lock)
-with lock.RunLock(sys.argv[1]):
-    print("locked", flush=True)
-    time.sleep(60)
-"""
-
-
-def _holder(path):
-    from glassnet.train import lock
-
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), lock.__file__], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
-    return proc
-
-
 def test_a_second_process_is_refused_and_a_killed_holder_releases(tmp_path):
     ckpt = tmp_path / "c.safetensors"
-    proc = _holder(ckpt)
-    try:
-        trainer, loader = _setup()
+    trainer, loader = _setup()
+    with lock_held_elsewhere(ckpt) as proc:
         with pytest.raises(RunLockedError, match=f"in use by process {proc.pid}"):
             trainer.fit(loader, 1, checkpoint_path=ckpt)
         assert not ckpt.exists()
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-    assert (tmp_path / "c.safetensors.lock").exists()  # stale file, no holder
+    assert (tmp_path / "c.safetensors.lock").exists()  # stale file, no holder: SIGKILLed
     trainer.fit(loader, 1, checkpoint_path=ckpt)
     assert ckpt.exists() and not (tmp_path / "c.safetensors.lock").exists()
 
