@@ -315,3 +315,16 @@ def test_old_format_checkpoints_get_a_clear_error(fc_run, capsys):
     assert data.count(b'"version":"2"') == 1
     ckpt.write_bytes(data.replace(b'"version":"2"', b'"version":"1"'))
     user_error(["eval", ckpt], capsys, "format 1, which is no longer read")
+
+
+def test_batch_size_changes_only_at_an_epoch_boundary(fc_run, capsys):
+    ckpt = fc_run / "checkpoint.safetensors"
+    state = load_state(ckpt)
+    state["progress"]["batch_in_epoch"] = 3  # as Ctrl-C in the middle of an epoch leaves it
+    save_state(ckpt, state)
+    user_error(
+        [*FC, "--out", fc_run, "--resume", "--epochs", 3, "--batch-size", 4]
+        + ["--override", "batch-size"],
+        capsys,
+        "only at an epoch boundary",
+    )
