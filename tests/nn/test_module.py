@@ -302,3 +302,50 @@ def test_dropout_gradient_is_the_forward_mask():
     y.backward(g)
     scale = np.where(y.data != 0, 2.0, 0.0)  # kept elements were scaled by 1 / (1 - p)
     assert_close(x.grad, g * scale)
+
+
+def test_reassigned_parameter_and_module_keep_their_place_as_in_pytorch():
+    import torch
+
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    ours.weight = nn.Parameter(np.zeros((3, 2), np.float32))
+    theirs.weight = torch.nn.Parameter(torch.zeros(3, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    tnet = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+    net[0] = nn.Linear(2, 2)
+    tnet[0] = torch.nn.Linear(2, 2)
+    setattr(net, "0", nn.Linear(2, 2))
+    setattr(tnet, "0", torch.nn.Linear(2, 2))
+    assert list(net.state_dict()) == list(tnet.state_dict()) == ["0.weight", "0.bias"]
+    assert [n for n, _ in net.named_children()] == ["0", "1"]
+
+
+def test_sequential_and_module_list_edit_by_position_as_pytorch():
+    import torch
+
+    for lib, cls in (
+        (nn, "Sequential"),
+        (torch.nn, "Sequential"),
+        (nn, "ModuleList"),
+        (torch.nn, "ModuleList"),
+    ):
+        m = (
+            getattr(lib, cls)([lib.ReLU(), lib.Tanh(), lib.Sigmoid()])
+            if cls == "ModuleList"
+            else getattr(lib, cls)(lib.ReLU(), lib.Tanh(), lib.Sigmoid())
+        )
+        del m[0]  # Tanh, Sigmoid
+        m.insert(1, lib.ReLU())  # Tanh, ReLU, Sigmoid
+        m.insert(0, lib.ELU())  # ELU, Tanh, ReLU, Sigmoid
+        assert type(m.pop(-1)).__name__ == "Sigmoid"
+        m[-1] = lib.GELU()  # ELU, Tanh, GELU
+        m.extend([lib.Tanh()])
+        assert [n for n, _ in m.named_children()] == ["0", "1", "2", "3"], (lib, cls)
+        assert [type(c).__name__ for c in m] == ["ELU", "Tanh", "GELU", "Tanh"], (lib, cls)
+    with pytest.raises(IndexError, match="out of range for Sequential of length 1"):
+        nn.Sequential(nn.ReLU())[3] = nn.ReLU()
+    with pytest.raises(TypeError, match="expected a Module"):
+        nn.ModuleList([nn.ReLU()])[0] = 3
+    with pytest.raises(IndexError, match="out of range"):
+        nn.ModuleList([nn.ReLU()]).insert(5, nn.ReLU())

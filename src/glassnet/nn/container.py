@@ -6,11 +6,66 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
+
 from ..autograd.tensor import Parameter, Tensor
 from .module import Module
 
 
-class Sequential(Module):
+class _Indexed(Module):
+    """What Sequential and ModuleList share: modules addressed by position, as in PyTorch.
+
+    Assignment replaces a module in its place; deletion, ``insert`` and ``pop`` renumber the
+    names ``0, 1, ...`` as PyTorch does.
+    """
+
+    def _position(self, idx: Any) -> int:
+        n = len(self._modules)
+        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__} indices must be ints, got {type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
+        return int(idx) % n
+
+    def _renumber(self, modules: list[Module]) -> None:
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._modules)[self._position(idx)]
+        setattr(self, key, _check(module, key))
+
+    def __delitem__(self, idx: int | slice) -> None:
+        modules = list(self._modules.values())
+        del modules[idx if isinstance(idx, slice) else self._position(idx)]
+        self._renumber(modules)
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (PyTorch's bounds: -len..len)."""
+        n = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"insert expected an int index, got {type(index).__name__}")
+        if not -n <= index <= n:
+            raise IndexError(
+                f"index {index} is out of range for {type(self).__name__} of length {n}"
+            )
+        modules = list(self._modules.values())
+        modules.insert(int(index), _check(module, str(index)))
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        module = list(self._modules.values())[self._position(index)]
+        del self[index]
+        return module
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_Indexed):
     """Modules applied in order; names are their positions (``0``, ``1``, ...) or given keys.
 
     >>> import glassnet.nn as nn
@@ -40,9 +95,7 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(items[idx]))
-        if not -len(items) <= idx < len(items):
-            raise IndexError(f"index {idx} is out of range for Sequential of length {len(items)}")
-        return items[idx][1]
+        return items[self._position(idx)][1]
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), _check(module, str(len(self))))
@@ -54,7 +107,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_Indexed):
     """A list of modules, registered so their parameters are found (names ``0``, ``1``, ...)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -72,15 +125,10 @@ class ModuleList(Module):
         items = list(self._modules.values())
         if isinstance(idx, slice):
             return ModuleList(items[idx])
-        return items[idx]
+        return items[self._position(idx)]
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), _check(module, str(len(self))))
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
         return self
 
 

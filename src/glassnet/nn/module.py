@@ -58,10 +58,12 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
         if isinstance(value, (Parameter, Module)):
+            target = "_parameters" if isinstance(value, Parameter) else "_modules"
             for store in ("_parameters", "_buffers", "_modules"):
-                self.__dict__[store].pop(name, None)
+                if store != target:  # a reassigned name keeps its place, as in PyTorch
+                    self.__dict__[store].pop(name, None)
             self.__dict__.pop(name, None)
-            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
+            self.__dict__[target][name] = value
             return
         for store, kind in (("_parameters", Parameter), ("_modules", Module), ("_buffers", Tensor)):
             if name in self.__dict__[store]:
