@@ -124,35 +124,6 @@ def test_cat_stack_split_parity(n, dim, seed):
     parity(lambda t: t.chunk(3), lambda t: t.chunk(3), x, seed=seed)
 
 
-@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
-@given(seed=st.integers(0, 2**16), data=st.data())
-def test_pad_parity(mode, seed, data):
-    k = data.draw(st.integers(1, 3))
-    shape = (2, 2) + tuple(data.draw(st.integers(3, 5)) for _ in range(k))
-    limit = 2  # < every spatial size: valid for reflect and circular
-    pad = [data.draw(st.integers(0, limit)) for _ in range(2 * k)]
-    x = np.random.default_rng(seed).standard_normal(shape)
-    value = 0.5 if mode == "constant" else 0.0
-    ours = lambda t: F.pad(t, pad, mode=mode, value=value)  # noqa: E731
-    if mode == "constant":
-        theirs = lambda t: torch.nn.functional.pad(t, pad, mode=mode, value=value)  # noqa: E731
-    else:
-        theirs = lambda t: torch.nn.functional.pad(t, pad, mode=mode)  # noqa: E731
-    parity(ours, theirs, x, seed=seed)
-
-
-def test_pad_errors():
-    x = glassnet.ones(1, 1, 3)
-    with pytest.raises(ValueError, match="smaller than the dimension size 3"):
-        F.pad(x, (3, 0), mode="reflect")
-    with pytest.raises(ValueError, match="even number"):
-        F.pad(x, (1,))
-    with pytest.raises(ValueError, match="non-negative"):
-        F.pad(x, (-1, 1))
-    with pytest.raises(ValueError, match="mode must be one of"):
-        F.pad(x, (1, 1), mode="wrap")
-
-
 def test_getitem_parity_basic_and_advanced():
     x = np.random.default_rng(0).standard_normal((4, 5, 3))
     parity(lambda t: t[1:3, ::2], lambda t: t[1:3, ::2], x)

@@ -854,10 +854,30 @@ def _o_split(ctx: _Trace, x: Any, *, out: Any, bounds: Sequence[int], dim: int) 
     return ctx.g.node("Split", [ctx.value(x), ctx.g.i64(sizes)], n_out=len(outs), axis=int(dim))
 
 
+def _crop(ctx: _Trace, x: str, crops: Sequence[tuple[int, int]]) -> str:
+    """Remove ``(lo, hi)`` positions from both ends of each axis (one Slice; dynamic-safe)."""
+    axes = [i for i, (lo, hi) in enumerate(crops) if lo or hi]
+    if not axes:
+        return x
+    starts = [crops[i][0] for i in axes]
+    ends = [-crops[i][1] if crops[i][1] else _I64_MAX for i in axes]
+    return ctx.g.slice(x, starts, ends, axes)
+
+
 @_op("Pad")
 def _o_pad(ctx: _Trace, x: Any, *, out: Any, widths: Any, mode: str, value: float = 0.0) -> str:
+    """Pad, with negative widths as crops: before padding (constant, circular) or after."""
     pads = [(int(a), int(b)) for a, b in widths]
-    return _pad(ctx, ctx.value(x), pads, len(pads), mode, value, _dtype_of(x))
+    grow = [(max(a, 0), max(b, 0)) for a, b in pads]
+    crops = [(max(-a, 0), max(-b, 0)) for a, b in pads]
+    xn = y = ctx.value(x)
+    first = mode in ("constant", "circular")
+    if first:
+        y = _crop(ctx, y, crops)
+    y = _pad(ctx, y, grow, len(pads), mode, value, _dtype_of(x))
+    if not first:
+        y = _crop(ctx, y, crops)
+    return y if y != xn else ctx.g.node("Identity", [xn])
 
 
 @_op("GetItem")
