@@ -96,7 +96,7 @@ def test_pad_parity_on_crops_mixed_with_padding(mode):
     x = np.random.default_rng(0).standard_normal((2, 3, 5))
     for pad in CROPS:
         if accepted(x.shape, pad, mode):
-            parity(lambda t: F.pad(t, pad, mode), lambda t: TF.pad(t, pad, mode), x)
+            parity(lambda t, p=pad: F.pad(t, p, mode), lambda t, p=pad: TF.pad(t, p, mode), x)
     x2 = np.random.default_rng(1).standard_normal((1, 2, 3, 4))
     parity(lambda t: F.pad(t, (-1, 2, 1, -1), mode), lambda t: TF.pad(t, (-1, 2, 1, -1), mode), x2)
 

@@ -42,6 +42,7 @@ from ..ops.pool import (
 from ..ops.recurrent import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
 from ..ops.select import one_hot
 from ..ops.shape import flatten, pad
+from ..ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 
 __all__ = [
     "gru",
@@ -90,6 +91,10 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "interpolate",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
 
 # normalisation, channel dropout, activations (issue 14)

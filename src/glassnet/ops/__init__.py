@@ -21,6 +21,7 @@ from . import (
     reduce,
     select,
     shape,
+    upsample,
     vector_norm,
 )
 
@@ -42,4 +43,5 @@ __all__ = [
     "layout",
     "select",
     "vector_norm",
+    "upsample",
 ]
