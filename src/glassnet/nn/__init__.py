@@ -26,6 +26,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -111,6 +112,8 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",

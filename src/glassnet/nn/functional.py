@@ -25,6 +25,7 @@ from ..ops.loss import (
     nll_loss,
 )
 from ..ops.norm import batch_norm
+from ..ops.pixelshuffle import pixel_shuffle, pixel_unshuffle
 from ..ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -91,6 +92,8 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "interpolate",
     "upsample",
     "upsample_bilinear",
