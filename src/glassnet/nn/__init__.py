@@ -6,6 +6,7 @@ from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .fold import Fold, Unfold
 from .linear import Dropout, Embedding, Flatten, Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
@@ -97,6 +98,8 @@ __all__ = [
     "functional",
     "init",
     "utils",
+    "Fold",
+    "Unfold",
     "CircularPad1d",
     "CircularPad2d",
     "CircularPad3d",

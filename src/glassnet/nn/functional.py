@@ -16,6 +16,7 @@ from ..ops.conv import (
 )
 from ..ops.dropout import dropout
 from ..ops.embedding import embedding
+from ..ops.fold import fold, unfold
 from ..ops.linalg import linear
 from ..ops.loss import (
     binary_cross_entropy_with_logits,
@@ -92,6 +93,8 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "fold",
+    "unfold",
     "pixel_shuffle",
     "pixel_unshuffle",
     "interpolate",

@@ -11,6 +11,7 @@ from . import (
     einsum,
     elementwise,
     embedding,
+    fold,
     layout,
     linalg,
     loss,
@@ -36,7 +37,6 @@ __all__ = [
     "loss",
     "norm",
     "packing",
-    "pixelshuffle",
     "pool",
     "recurrent",
     "reduce",
@@ -46,4 +46,6 @@ __all__ = [
     "select",
     "vector_norm",
     "upsample",
+    "pixelshuffle",
+    "fold",
 ]
