@@ -1264,3 +1264,183 @@ def _o_prelu(ctx: _Trace, x: Any, weight: Any, *, out: Any) -> str:
 @_op("Mish")
 def _o_mish(ctx: _Trace, x: Any, *, out: Any) -> str:
     return _mish(ctx, x)
+
+
+# ---------------------------------------------------------------------------- resampling ops
+def _resize_scales(
+    in_size: Sequence[int], out_size: Sequence[int], scales: Sequence[float | None], mode: str
+) -> list[float] | None:
+    """Resize's ``scales`` for the spatial axes, or None where the output sizes must be given.
+
+    PyTorch uses ``1 / scale_factor`` when a scale factor reaches its kernel, else ``I / O``;
+    Resize uses ``1 / scales`` or ``I / O`` of ``sizes`` alike. An axis PyTorch copies (linear
+    modes keeping a size, the 2-d nearest kernel keeping or doubling one) gets its true ratio.
+    The float32 scale is nudged up when Resize's ``floor(I * scale)`` would lose the size.
+    """
+    if all(s is None for s in scales):
+        return None
+    linear = mode in ("linear", "bilinear", "trilinear")
+    nearest2d = mode == "nearest" and len(in_size) == 2
+    out: list[float] = []
+    for n, o, s in zip(in_size, out_size, scales):
+        assert s is not None
+        if (linear or nearest2d) and o == n:
+            s = 1.0
+        elif nearest2d and o == 2 * n:
+            s = 2.0
+        s32 = np.float32(s)
+        while math.floor(np.float32(n) * s32) < o:
+            s32 = np.nextafter(s32, np.float32(np.inf))
+        out.append(float(s32))
+    return out
+
+
+@_op("Interpolate")
+def _o_interpolate(
+    ctx: _Trace,
+    x: Any,
+    *,
+    out: Any,
+    out_size: Sequence[int],
+    scales: Sequence[float | None],
+    mode: str,
+    align_corners: bool,
+) -> str:
+    """ONNX Resize with the coordinate rule of each PyTorch mode."""
+    g, xn = ctx.g, ctx.value(x)
+    attrs: dict[str, Any]
+    if mode == "nearest":  # floor(j * scale)
+        attrs = dict(
+            mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"
+        )
+    elif mode == "nearest-exact":  # floor((j + 0.5) * scale)
+        attrs = dict(
+            mode="nearest",
+            coordinate_transformation_mode="half_pixel",
+            nearest_mode="round_prefer_ceil",
+        )
+    else:
+        attrs = dict(
+            mode="cubic" if mode == "bicubic" else "linear",
+            coordinate_transformation_mode="align_corners" if align_corners else "half_pixel",
+        )
+        if mode == "bicubic":
+            attrs.update(cubic_coeff_a=-0.75, exclude_outside=0)
+    spatial = _shape_of(x)[2:]
+    resize_scales = _resize_scales(spatial, out_size, scales, mode)
+    if resize_scales is not None:
+        sc = g.const(np.asarray([1.0, 1.0, *resize_scales], np.float32), "scales")
+        return g.node("Resize", [xn, "", sc], **attrs)
+    # sizes: batch and channels follow the input, the spatial sizes are fixed
+    lead = g.node("Shape", [xn], start=0, end=2)
+    sizes = g.node("Concat", [lead, g.i64(list(out_size))], axis=0)
+    return g.node("Resize", [xn, "", "", sizes], **attrs)
+
+
+@_op("PixelShuffle")
+def _o_pixel_shuffle(ctx: _Trace, x: Any, *, out: Any, upscale_factor: int) -> str:
+    """DepthToSpace in CRD mode (channel c r^2 + i r + j, as PyTorch) on 4-d values."""
+    g, xn = ctx.g, ctx.value(x)
+    xs = _shape_of(x)
+    r = int(upscale_factor)
+    if len(xs) == 4:
+        return g.node("DepthToSpace", [xn], blocksize=r, mode="CRD")
+    # other ranks: leading dimensions folded into one batch axis and back
+    flat = g.node("Reshape", [xn, g.i64([-1, *xs[-3:]])])
+    y = g.node("DepthToSpace", [flat], blocksize=r, mode="CRD")
+    return g.node("Reshape", [y, _lead_shape(ctx, xn, len(xs) - 3, _shape_of(out)[-3:])])
+
+
+def _lead_shape(ctx: _Trace, xn: str, k: int, tail: Sequence[int]) -> str:
+    """A shape: the first ``k`` sizes of ``xn`` (read at run time), then ``tail``."""
+    if k == 0:
+        return ctx.g.i64(list(tail))
+    lead = ctx.g.node("Shape", [xn], start=0, end=k)
+    return ctx.g.node("Concat", [lead, ctx.g.i64(list(tail))], axis=0)
+
+
+@_op("PixelUnshuffle")
+def _o_pixel_unshuffle(ctx: _Trace, x: Any, *, out: Any, downscale_factor: int) -> str:
+    """Reshape-Transpose-Reshape (SpaceToDepth orders channels block-major, PyTorch c-major)."""
+    g, xn = ctx.g, ctx.value(x)
+    xs = _shape_of(x)
+    c, hr, wr = xs[-3:]
+    r = int(downscale_factor)
+    h, w = hr // r, wr // r
+    y = g.node("Reshape", [xn, g.i64([-1, c, h, r, w, r])])  # (B, C, H, i, W, j)
+    y = g.node("Transpose", [y], perm=[0, 1, 3, 5, 2, 4])  # (B, C, i, j, H, W)
+    return g.node("Reshape", [y, _lead_shape(ctx, xn, len(xs) - 3, (c * r * r, h, w))])
+
+
+def _one_hot_kernel(c: int, kernel: Sequence[int], dtype: Any) -> np.ndarray:
+    """(C K, 1, k_h, k_w): filter ``c K + t`` picks tap ``t``; a grouped conv with it is im2col."""
+    k = math.prod(kernel)
+    w = np.zeros((c, k, k), dtype)
+    w[:, np.arange(k), np.arange(k)] = 1
+    return w.reshape(c * k, 1, *kernel)
+
+
+@_op("Unfold")
+def _o_unfold(
+    ctx: _Trace,
+    x: Any,
+    *,
+    out: Any,
+    kernel_size: Sequence[int],
+    dilation: Sequence[int],
+    padding: Sequence[int],
+    stride: Sequence[int],
+) -> str:
+    """im2col as a grouped Conv with one-hot filters (exact for finite inputs), then Reshape."""
+    g = ctx.g
+    c = _shape_of(x)[1]
+    w = g.const(_one_hot_kernel(c, kernel_size, _dtype_of(x)), "unfold_kernel")
+    y = g.node(
+        "Conv",
+        [ctx.value(x), w],
+        kernel_shape=list(kernel_size),
+        strides=list(stride),
+        dilations=list(dilation),
+        pads=list(padding) * 2,
+        group=c,
+    )  # (N, C K, O_h, O_w)
+    return g.node("Reshape", [y, g.i64([0, 0, -1])])
+
+
+@_op("Fold")
+def _o_fold(
+    ctx: _Trace,
+    x: Any,
+    *,
+    out: Any,
+    output_size: Sequence[int],
+    kernel_size: Sequence[int],
+    dilation: Sequence[int],
+    padding: Sequence[int],
+    stride: Sequence[int],
+) -> str:
+    """col2im as the adjoint of Unfold's conv: a grouped ConvTranspose with one-hot filters."""
+    g = ctx.g
+    ck = _shape_of(x)[1]
+    c = ck // math.prod(kernel_size)
+    blocks = [
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, s, p, d in zip(output_size, kernel_size, stride, padding, dilation)
+    ]
+    # positions past the last block (stride not tiling the output) come from output_padding
+    extra = [
+        n - ((o - 1) * s - 2 * p + d * (k - 1) + 1)
+        for n, o, k, s, p, d in zip(output_size, blocks, kernel_size, stride, padding, dilation)
+    ]
+    w = g.const(_one_hot_kernel(c, kernel_size, _dtype_of(x)), "fold_kernel")
+    grid = g.node("Reshape", [ctx.value(x), g.i64([0, 0, *blocks])])  # (N, C K, O_h, O_w)
+    return g.node(
+        "ConvTranspose",
+        [grid, w],
+        kernel_shape=list(kernel_size),
+        strides=list(stride),
+        dilations=list(dilation),
+        pads=list(padding) * 2,
+        output_padding=extra,
+        group=c,
+    )
