@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.module import Module
+from ..ops.fold import n_blocks
 from ._onnx_graph import (
     _I64_MAX,
     _I64_MIN,
@@ -1423,10 +1424,7 @@ def _o_fold(
     g = ctx.g
     ck = _shape_of(x)[1]
     c = ck // math.prod(kernel_size)
-    blocks = [
-        (n + 2 * p - d * (k - 1) - 1) // s + 1
-        for n, k, s, p, d in zip(output_size, kernel_size, stride, padding, dilation)
-    ]
+    blocks = n_blocks(output_size, kernel_size, dilation, padding, stride)
     # positions past the last block (stride not tiling the output) come from output_padding
     extra = [
         n - ((o - 1) * s - 2 * p + d * (k - 1) + 1)

@@ -33,6 +33,20 @@ from .pool import _taps, pool_output_size
 Size = int | Sequence[int]
 
 
+def n_blocks(
+    spatial: Sequence[int],
+    kernel: Sequence[int],
+    dilation: Sequence[int],
+    padding: Sequence[int],
+    stride: Sequence[int],
+) -> tuple[int, ...]:
+    """Blocks along each axis: ``O_i = floor((S_i + 2 p_i - d_i (k_i - 1) - 1) / s_i) + 1``."""
+    return tuple(
+        pool_output_size(n, k, s, p, d, False)
+        for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
+    )
+
+
 class _Blocks:
     """The geometry of the sliding blocks of one (un)fold and the two maps between layouts."""
 
@@ -45,10 +59,7 @@ class _Blocks:
         stride: tuple[int, ...],
     ) -> None:
         self.spatial, self.kernel, self.padding = spatial, kernel, padding
-        self.out = tuple(
-            pool_output_size(n, k, s, p, d, False)
-            for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
-        )
+        self.out = n_blocks(spatial, kernel, dilation, padding, stride)
         self.taps = _taps(spatial, self.out, kernel, stride, padding, dilation)
 
     def im2col(self, x: np.ndarray) -> np.ndarray:
@@ -171,12 +182,7 @@ def unfold(
         )
     unbatched = x.ndim == 3
     xb = x.reshape(1, *x.shape) if unbatched else x
-    out = [
-        pool_output_size(n, k, s, p, d, False)
-        for n, k, s, p, d in zip(
-            xb.shape[2:], geo["kernel_size"], geo["stride"], geo["padding"], geo["dilation"]
-        )
-    ]
+    out = n_blocks(xb.shape[2:], *geo.values())
     if any(o < 1 for o in out):
         raise ValueError(
             f"unfold: input of spatial size {shape_str(xb.shape[2:])} with {_blocks_str(geo)} "
@@ -224,12 +230,7 @@ def fold(
             f"{geo['kernel_size'][0]} * {geo['kernel_size'][1]} = {k}, got {xb.shape[1]} (input "
             f"shape {shape_str(x.shape)})"
         )
-    out = [
-        pool_output_size(n, kk, s, p, d, False)
-        for n, kk, s, p, d in zip(
-            size, geo["kernel_size"], geo["stride"], geo["padding"], geo["dilation"]
-        )
-    ]
+    out = n_blocks(size, *geo.values())
     if any(o < 1 for o in out) or math.prod(out) != xb.shape[2]:
         raise ValueError(
             f"fold: output_size={size} with {_blocks_str(geo)} has {out[0]} * {out[1]} = "
