@@ -180,3 +180,13 @@ def test_pad_errors_name_the_argument(shape, pad, kw, err, match):
         F.pad(glassnet.ones(*shape), pad, **kw)
     with pytest.raises(TypeError, match="Tensor input"):
         F.pad(np.ones(3), (1, 1))
+
+
+def test_differences_from_pytorch_listed_in_docs():
+    """docs/pytorch.md: empty results PyTorch refuses; circular crops it answers with garbage."""
+    for shape, pad, mode in [((2, 0, 3), (1, 1), "reflect"), ((1, 1, 3), (-2, -1), "replicate")]:
+        with pytest.raises(RuntimeError):
+            TF.pad(torch.ones(shape), pad, mode=mode)
+        assert F.pad(glassnet.ones(*shape), pad, mode).data.size == 0
+    with pytest.raises(ValueError, match="wrap around more than once"):
+        F.pad(glassnet.ones(1, 1, 4), (3, -2), mode="circular")
