@@ -87,7 +87,7 @@ class ConstantPad1d(_ConstantPadNd):
 
     >>> import glassnet
     >>> ConstantPad1d((1, 2), 3.5)(glassnet.ones(1, 2))
-    tensor([[3.5, 1. , 1. , 3.5, 3.5]])
+    tensor([[3.5000, 1.0000, 1.0000, 3.5000, 3.5000]])
     """
 
     _nd = 1

@@ -247,7 +247,7 @@ def interpolate(
 
     >>> import glassnet
     >>> interpolate(glassnet.tensor([[[1.0, 2.0]]]), scale_factor=2, mode="linear")
-    tensor([[[1.  , 1.25, 1.75, 2.  ]]])
+    tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
     >>> interpolate(glassnet.tensor([[[1.0, 2.0]]]), size=3, mode="nearest")
     tensor([[[1., 1., 2.]]])
     """
