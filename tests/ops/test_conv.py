@@ -615,7 +615,7 @@ def _x(*shape: int) -> glassnet.Tensor:
         ),
         (
             lambda: C.conv2d(_x(1, 3, 8, 8), _x(4, 3, 3, 3).double()),
-            r"weight of the input's dtype float32, got float64",
+            r"conv2d expected input of dtype float64 \(its weight's dtype\), got float32",
         ),
         (
             lambda: C.conv_transpose2d(_x(1, 3, 2, 2), _x(3, 2, 3, 3), padding=3),

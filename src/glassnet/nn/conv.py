@@ -18,7 +18,7 @@ from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import conv as _conv
 from ..ops import shape as _shape
-from ..ops._util import shape_str
+from ..ops._util import check_weight_dtype, shape_str
 from . import init
 from .module import Module
 
@@ -178,6 +178,7 @@ class _ConvNd(Module):
                 f"{name} expected input of shape (N, {self.in_channels}, {spatial}) or "
                 f"({self.in_channels}, {spatial}), got {shape_str(x.shape)}"
             )
+        check_weight_dtype(name, x, self.weight)
         return x
 
 

@@ -112,7 +112,9 @@ def kaiming_uniform_(
     *,
     rng: Generator | None = None,
 ) -> Tensor:
-    """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015)."""
+    """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015); a no-op on an empty tensor."""
+    if tensor.data.size == 0:  # as PyTorch: nn.Linear(0, 3) has no fan to divide by
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, rng=rng)
 
@@ -125,7 +127,9 @@ def kaiming_normal_(
     *,
     rng: Generator | None = None,
 ) -> Tensor:
-    """N(0, std^2) with std = gain / sqrt(fan)."""
+    """N(0, std^2) with std = gain / sqrt(fan); a no-op on an empty tensor."""
+    if tensor.data.size == 0:
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), rng=rng)
 
 

@@ -12,6 +12,7 @@ from ..autograd.tensor import Parameter, Tensor
 from ..ops import dropout as _dropout
 from ..ops import embedding as _embedding
 from ..ops import linalg, shape
+from ..ops._util import check_weight_dtype
 from . import init
 from .module import Module
 
@@ -22,8 +23,8 @@ class Identity(Module):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x
+    def forward(self, input: Tensor) -> Tensor:
+        return input
 
 
 class Linear(Module):
@@ -63,14 +64,15 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"Linear expected a Tensor input, got {type(x).__name__}")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Linear expected a Tensor input, got {type(input).__name__}")
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ValueError(
-                f"Linear expected input of shape (*, {self.in_features}), got {x.shape}"
+                f"Linear expected input of shape (*, {self.in_features}), got {input.shape}"
             )
-        return linalg.linear(x, self.weight, self.bias)
+        check_weight_dtype("Linear", input, self.weight)
+        return linalg.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
@@ -86,8 +88,8 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return shape.flatten(x, self.start_dim, self.end_dim)
+    def forward(self, input: Tensor) -> Tensor:
+        return shape.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -134,8 +136,14 @@ class Embedding(Module):
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0
 
-    def forward(self, x: Any) -> Tensor:
-        return _embedding.embedding(x, self.weight, self.padding_idx)
+    def forward(self, input: Any) -> Tensor:
+        idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(
+                f"Embedding expected integer indices (rows of its {self.weight.dtype} weight), "
+                f"got {idx.dtype}: convert them with .long()"
+            )
+        return _embedding.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -155,8 +163,8 @@ class Dropout(Module):
         self.p = p
         self.rng = rng
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _dropout.dropout(x, self.p, self.training, rng=self.rng)
+    def forward(self, input: Tensor) -> Tensor:
+        return _dropout.dropout(input, self.p, self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

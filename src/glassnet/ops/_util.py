@@ -76,3 +76,27 @@ def check_floating(x: Tensor, name: str, op: str) -> None:
 
 def shape_str(shape: Sequence[Any]) -> str:
     return str(tuple(int(s) for s in shape))
+
+
+def _dtype_method(dtype: np.dtype) -> str:
+    """The Tensor/Module method that converts to ``dtype``: ``.float()``, ``.double()``."""
+    return {"float32": ".float()", "float64": ".double()"}.get(str(dtype), f".to({dtype})")
+
+
+def check_weight_dtype(layer: str, input: Tensor, weight: Tensor | None) -> None:
+    """The one dtype rule of every layer with weights, as PyTorch: the input has the weight's dtype.
+
+    float64 NumPy data fed to a float32 layer is the usual case; the TypeError names the layer,
+    both dtypes and the two fixes. Layers call this with their class name before their op, and
+    the ops (``F.linear``, ``F.conv2d``, ...) with their own name, so both refuse alike.
+    """
+    if weight is None or input.dtype == weight.dtype:
+        return
+    xd, wd = input.dtype, weight.dtype
+    to_w = _dtype_method(wd)
+    if is_floating(xd):
+        fix = f"convert the input with {to_w}, or the layer (its weights) with {_dtype_method(xd)}"
+    else:
+        other = _dtype_method(np.dtype(np.float64 if wd == np.float32 else np.float32))
+        fix = f"convert the input with {to_w} (or both input and layer with {other})"
+    raise TypeError(f"{layer} expected input of dtype {wd} (its weight's dtype), got {xd}: {fix}")

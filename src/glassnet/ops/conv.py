@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._conv_impl import conv_plan
-from ._util import shape_str
+from ._util import check_weight_dtype, shape_str
 
 Size = int | Sequence[int]
 Padding = int | Sequence[int] | str
@@ -233,6 +233,7 @@ def _check_common(
         raise ValueError(
             f"{op} expected input with non-zero channel and spatial sizes, got {shape_str(x.shape)}"
         )
+    check_weight_dtype(op, x, weight)
     for name, t in (("input", x), ("weight", weight), ("bias", bias)):
         if t is not None and t.dtype.kind != "f":
             raise TypeError(f"{op} expected a floating-point {name}, got {t.dtype}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import as_operand, shape_str, unbroadcast
+from ._util import as_operand, check_weight_dtype, shape_str, unbroadcast
 
 
 class MatMul(Function):
@@ -53,10 +54,11 @@ class Linear(Function):
         return y
 
     def backward(self, dy: np.ndarray) -> tuple[Any, Any, Any]:
-        dy2 = dy.reshape(-1, dy.shape[-1])  # (M, F)
+        M = math.prod(dy.shape[:-1])  # explicit, not -1: D or F may be 0 (nn.Linear(0, 3))
+        dy2 = dy.reshape(M, dy.shape[-1])  # (M, F)
         dx = dy @ self.w if self.needs_input_grad[0] else None  # (*, D)
         dw = (
-            dy2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs_input_grad[1] else None
+            dy2.T @ self.x.reshape(M, self.x.shape[-1]) if self.needs_input_grad[1] else None
         )  # (F, D)
         db = dy2.sum(0) if self.needs_input_grad[2] else None
         return dx, dw, db
@@ -115,4 +117,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(
             f"linear expected bias of shape ({weight.shape[0]},), got {shape_str(bias.shape)}"
         )
+    check_weight_dtype("linear", x, weight)
+    check_weight_dtype("linear", x, bias)
     return Linear.apply(x, weight, bias)

@@ -31,7 +31,7 @@ import numpy as np
 from .._random import get_rng
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import shape_str
+from ._util import check_weight_dtype, shape_str
 from .dropout import dropout as _dropout
 from .recurrent_base import GradHook, StepGrad, TimePlan
 from .recurrent_cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
@@ -191,11 +191,7 @@ def _recurrent(
                         f"{mode} layer {li} weight {k} expected shape {shape_str(s)}, got "
                         f"{shape_str(t.shape)}"
                     )
-                if t.dtype != dt:
-                    raise TypeError(
-                        f"{mode} expected input and weights of one dtype, got input {dt} and "
-                        f"weights {t.dtype} (use .double() / .float() on the module or input)"
-                    )
+                check_weight_dtype(mode, input, t)
     if input.ndim not in (2, 3):
         raise ValueError(
             f"{mode} expected input of shape (T, N, {D}), (N, T, {D}) with batch_first, or "

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import shape_str
+from ._util import check_weight_dtype, shape_str
 from .activation import stable_sigmoid
 from .shape import reshape
 
@@ -208,6 +208,7 @@ def _check_cell(
             raise ValueError(
                 f"{name} expected hidden state of shape {shape_str(want)}, got {shape_str(h.shape)}"
             )
+    check_weight_dtype(name, x, w_ih)
     for t in (w_ih, w_hh, b_ih, b_hh, *hs):
         if isinstance(t, Tensor) and t.dtype != x.dtype:
             raise TypeError(f"{name} expected all tensors of dtype {x.dtype}, got {t.dtype}")
