@@ -10,7 +10,7 @@ from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import norm
-from ..ops._util import shape_str
+from ..ops._util import check_weight_dtype, shape_str
 from .module import Module
 
 
@@ -93,10 +93,11 @@ class _BatchNorm(Module):
                 f"{name} expected input with {self.num_features} channels (num_features) in "
                 f"dimension 1, got shape {shape_str(x.shape)}"
             )
+        check_weight_dtype(name, x, self.weight if self.weight is not None else self.running_mean)
         return x
 
-    def forward(self, x: Any) -> Tensor:
-        x = self._check_input(x)
+    def forward(self, input: Any) -> Tensor:
+        x = self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.data[...] += 1

@@ -22,13 +22,13 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import check_floating, shape_str
+from ._util import check_floating, check_weight_dtype, shape_str
 
 
 def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """sum over every axis but the channel axis of a * b, without the product temporary."""
-    n, c = a.shape[:2]
-    return np.einsum("ncs,ncs->c", a.reshape(n, c, -1), b.reshape(n, c, -1))  # (C,)
+    shape = (*a.shape[:2], math.prod(a.shape[2:]))  # (N, C, S), explicit: N may be 0
+    return np.einsum("ncs,ncs->c", a.reshape(shape), b.reshape(shape))  # (C,)
 
 
 class BatchNorm(Function):
@@ -60,6 +60,10 @@ class BatchNorm(Function):
     ) -> np.ndarray:
         axes = (0, *range(2, x.ndim))  # every axis but the channel axis
         bshape = (1, -1) + (1,) * (x.ndim - 2)  # (1, C, 1, ...) to broadcast per channel
+        if x.size == 0:  # an empty batch: an empty result, no statistics to learn (as PyTorch)
+            self.x_hat, self.inv_std, self.weight = x, np.ones(x.shape[1], x.dtype), weight
+            self.axes, self.bshape, self.training = axes, bshape, False
+            return x.copy()
         if training:
             count = x.size // x.shape[1]  # M values per channel
             mu = x.mean(axis=axes)  # (C,)
@@ -138,15 +142,14 @@ def batch_norm(
 
     >>> import glassnet
     >>> x = glassnet.tensor([[1.0], [3.0]])
-    >>> batch_norm(x, None, None, training=True, eps=0.0)
-    tensor([[-1.],
-            [ 1.]])
+    >>> y = batch_norm(x, None, None, training=True)
+    >>> [round(v, 4) for v in y.data.ravel().tolist()]
+    [-1.0, 1.0]
     """
     if not isinstance(input, Tensor):
         if not isinstance(input, np.ndarray):
             raise TypeError(f"batch_norm expected a Tensor input, got {type(input).__name__}")
         input = Tensor(input)
-    check_floating(input, "input", "batch_norm")
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm expected input of shape (N, C, *), got {shape_str(input.shape)}"
@@ -160,10 +163,12 @@ def batch_norm(
                 f"batch_norm expected {name} to be a Tensor or None, got {type(t).__name__}"
             )
         _array(t, name, channels)
+    check_weight_dtype("batch_norm", input, weight if weight is not None else running_mean)
+    check_floating(input, "input", "batch_norm")
     if (rm is None) != (rv is None):
         raise ValueError("batch_norm expected running_mean and running_var both given or both None")
     if training:
-        if input.size(0) * int(np.prod(input.shape[2:])) <= 1:
+        if input.size(0) * int(np.prod(input.shape[2:])) == 1:
             raise ValueError(
                 "batch_norm expected more than 1 value per channel when training, got input of "
                 f"shape {shape_str(input.shape)}"
@@ -172,8 +177,8 @@ def batch_norm(
         raise ValueError("batch_norm needs running_mean and running_var when training=False")
     if momentum is None or not 0.0 <= float(momentum) <= 1.0:
         raise ValueError(f"batch_norm expected momentum in [0, 1], got {momentum!r}")
-    if eps < 0:
-        raise ValueError(f"batch_norm expected a non-negative eps, got {eps}")
+    if eps < 0 or (training and eps == 0):  # PyTorch: eps = 0 only outside training
+        raise ValueError(f"batch_norm expected eps > 0 in training (>= 0 otherwise), got {eps!r}")
     y = BatchNorm.apply(
         input,
         weight,
