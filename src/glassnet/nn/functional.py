@@ -19,11 +19,15 @@ from ..ops.embedding import embedding
 from ..ops.fold import fold, unfold
 from ..ops.linalg import linear
 from ..ops.loss import (
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 from ..ops.norm import batch_norm
 from ..ops.pixelshuffle import pixel_shuffle, pixel_unshuffle
@@ -101,6 +105,10 @@ __all__ = [
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",
+    "binary_cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "smooth_l1_loss",
 ]
 
 # normalisation, channel dropout, activations (issue 14)
