@@ -10,6 +10,7 @@ from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import activation as A
+from ..ops._util import check_weight_dtype
 from .module import Module
 
 
@@ -109,8 +110,8 @@ class LogSoftmax(Module):
 class SiLU(Module):
     """x * sigmoid(x) (swish)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.silu(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.silu(input)
 
 
 class Softplus(Module):
@@ -120,8 +121,8 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.softplus(x, self.beta, self.threshold)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -139,8 +140,8 @@ class Hardtanh(Module):
             )
         self.min_val, self.max_val = min_val, max_val
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.hardtanh(x, self.min_val, self.max_val)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -187,8 +188,10 @@ class PReLU(Module):
         with grad_mode.no_grad():
             self.weight.fill_(self.init)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.prelu(x, self.weight)
+    def forward(self, input: Tensor) -> Tensor:
+        if isinstance(input, Tensor):
+            check_weight_dtype("PReLU", input, self.weight)
+        return A.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -197,5 +200,5 @@ class PReLU(Module):
 class Mish(Module):
     """x * tanh(softplus(x))."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.mish(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.mish(input)

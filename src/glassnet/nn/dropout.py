@@ -23,8 +23,8 @@ class Dropout1d(Dropout):
     [0.0, 2.0]
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _dropout.dropout1d(x, self.p, self.training, rng=self.rng)
+    def forward(self, input: Tensor) -> Tensor:
+        return _dropout.dropout1d(input, self.p, self.training, rng=self.rng)
 
 
 class Dropout2d(Dropout):
@@ -36,8 +36,8 @@ class Dropout2d(Dropout):
         x: (N, C, H, W)   y: same as x
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _dropout.dropout2d(x, self.p, self.training, rng=self.rng)
+    def forward(self, input: Tensor) -> Tensor:
+        return _dropout.dropout2d(input, self.p, self.training, rng=self.rng)
 
 
 class Dropout3d(Dropout):
@@ -47,5 +47,5 @@ class Dropout3d(Dropout):
         x: (N, C, D, H, W) or (C, D, H, W)   y: same as x
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return _dropout.dropout3d(x, self.p, self.training, rng=self.rng)
+    def forward(self, input: Tensor) -> Tensor:
+        return _dropout.dropout3d(input, self.p, self.training, rng=self.rng)

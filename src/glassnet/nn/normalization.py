@@ -16,7 +16,7 @@ from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import norm
-from ..ops._util import shape_str
+from ..ops._util import check_weight_dtype, shape_str
 from .batchnorm import _BatchNorm
 from .module import Module
 
@@ -38,9 +38,11 @@ def _reset_affine(module: Module) -> None:
             module.bias.fill_(0.0)
 
 
-def _check_tensor(name: str, x: Any) -> Tensor:
+def _check_tensor(name: str, x: Any, weight: Tensor | None) -> Tensor:
+    """A Tensor input of the dtype of ``weight`` (the layer's weight or running mean)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} expected a Tensor input, got {type(x).__name__}")
+    check_weight_dtype(name, x, weight)
     return x
 
 
@@ -78,7 +80,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Any) -> Tensor:
-        x = _check_tensor("LayerNorm", input)
+        x = _check_tensor("LayerNorm", input, self.weight)
         return norm.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -131,7 +133,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Any) -> Tensor:
-        x = _check_tensor("GroupNorm", input)
+        x = _check_tensor("GroupNorm", input, self.weight)
         if self.affine and (x.ndim < 2 or x.shape[1] != self.num_channels):
             raise ValueError(
                 f"GroupNorm expected input of shape (N, {self.num_channels}, *) "
@@ -166,7 +168,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, input: Any) -> Tensor:
         name, nd = type(self).__name__, self._spatial
-        x = _check_tensor(name, input)
+        x = _check_tensor(name, input, None)  # the dtype once the shape is known to be right
         if x.ndim not in (nd + 1, nd + 2):
             raise ValueError(
                 f"{name} expected input of shape {self._layout}, got {shape_str(x.shape)}"
@@ -187,6 +189,7 @@ class _InstanceNorm(_BatchNorm):
                 UserWarning,
                 stacklevel=2,
             )
+        check_weight_dtype(name, x, self.running_mean if self.weight is None else self.weight)
         if unbatched:
             x = x.unsqueeze(0)
         # PyTorch's instance norm never counts batches: momentum=None means no update at all

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import check_floating, normalize_dim
+from ._util import check_floating, check_weight_dtype, normalize_dim
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -298,6 +298,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
         raise TypeError(f"prelu expected weight to be a Tensor, got {type(weight).__name__}")
     if weight.ndim > 1 or weight.data.size == 0:
         raise ValueError(f"prelu expected weight of shape (1,) or (C,), got {tuple(weight.shape)}")
+    check_weight_dtype("prelu", x, weight)
     n = weight.data.size
     if n != 1:
         channels = x.shape[1] if x.ndim >= 2 else 1

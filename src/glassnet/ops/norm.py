@@ -444,6 +444,7 @@ def layer_norm(
             f"normalized_shape={shape_str(shape)}, got {shape_str(input.shape)}"
         )
     _affine("layer_norm", weight, bias, shape)
+    check_weight_dtype("layer_norm", input, weight)
     return LayerNorm.apply(
         input, weight, bias, normalized_ndim=len(shape), eps=check_eps("layer_norm", eps)
     )
@@ -479,6 +480,7 @@ def group_norm(
             f"{shape_str(input.shape)} with num_groups={g}"
         )
     _affine("group_norm", weight, bias, (c,))
+    check_weight_dtype("group_norm", input, weight)
     return GroupNorm.apply(input, weight, bias, num_groups=g, eps=check_eps("group_norm", eps))
 
 
@@ -518,6 +520,7 @@ def instance_norm(
             "instance_norm expected running_mean and running_var both given or both None"
         )
     _affine("instance_norm", weight, bias, (c,))
+    check_weight_dtype("instance_norm", input, weight)
     eps = check_eps("instance_norm", eps)
     if momentum is None or not 0.0 <= float(momentum) <= 1.0:
         raise ValueError(f"instance_norm expected momentum in [0, 1], got {momentum!r}")
