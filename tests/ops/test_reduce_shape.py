@@ -193,3 +193,26 @@ def test_shape_op_gradchecks():
     check_grad(lambda t: F.pad(t.unsqueeze(0), (3, 2), mode="replicate"), x)
     check_grad(lambda t: t.max(1).values * t.var(0).sum(), x)
     assert_close(glassnet.tensor(x).clone(), x)
+
+
+@pytest.mark.parametrize(
+    "name", ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin"]
+)
+def test_reductions_take_numpys_axis_and_keepdims_as_pytorch(name):
+    """``x.sum(axis=1)``, ``x.mean(axis=0, keepdims=True)``: PyTorch accepts NumPy's names on
+    exactly these reductions (checked against torch 2.13); glassnet does too, as methods and
+    as functions."""
+    a = np.random.default_rng(0).standard_normal((3, 4, 2))
+    x, t = glassnet.tensor(a), torch.from_numpy(a)
+    for kw in ({"axis": 1}, {"axis": 1, "keepdims": True}, {"dim": 2, "keepdims": True}):
+        want = getattr(t, name)(**kw)
+        for got in (getattr(x, name)(**kw), getattr(glassnet, name)(x, **kw)):
+            if isinstance(got, tuple):  # max/min along a dim: (values, indices)
+                assert_close(got.values, want.values)
+                assert_close(got.indices, want.indices)
+            else:
+                assert_close(got, want)
+    with pytest.raises(TypeError, match="both dim and axis"):
+        getattr(x, name)(1, axis=1)
+    with pytest.raises(TypeError, match="both keepdim and keepdims"):
+        getattr(x, name)(axis=1, keepdim=True, keepdims=True)

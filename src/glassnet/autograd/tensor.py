@@ -373,39 +373,58 @@ class Tensor:
     def matmul(self, o: Any) -> Tensor:
         return _ops.linalg.matmul(self, o)
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.sum(self, dim, keepdim)
+    # reductions also take NumPy's axis= and keepdims= (as PyTorch does), see ops.reduce
+    def sum(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **numpy: Any
+    ) -> Tensor:
+        return _ops.reduce.sum(self, dim, keepdim, **numpy)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.mean(self, dim, keepdim)
+    def mean(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **numpy: Any
+    ) -> Tensor:
+        return _ops.reduce.mean(self, dim, keepdim, **numpy)
 
     def var(
-        self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: int = 1,
+        keepdim: bool = False,
+        **numpy: Any,
     ) -> Tensor:
-        return _ops.reduce.var(self, dim, correction=correction, keepdim=keepdim)
+        return _ops.reduce.var(self, dim, correction=correction, keepdim=keepdim, **numpy)
 
     def std(
-        self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: int = 1,
+        keepdim: bool = False,
+        **numpy: Any,
     ) -> Tensor:
-        return _ops.reduce.std(self, dim, correction=correction, keepdim=keepdim)
+        return _ops.reduce.std(self, dim, correction=correction, keepdim=keepdim, **numpy)
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        return _ops.reduce.max(self, dim, keepdim)
+    def max(self, dim: int | None = None, keepdim: bool = False, **numpy: Any) -> Any:
+        return _ops.reduce.max(self, dim, keepdim, **numpy)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        return _ops.reduce.min(self, dim, keepdim)
+    def min(self, dim: int | None = None, keepdim: bool = False, **numpy: Any) -> Any:
+        return _ops.reduce.min(self, dim, keepdim, **numpy)
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.amax(self, dim, keepdim)
+    def amax(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **numpy: Any
+    ) -> Tensor:
+        return _ops.reduce.amax(self, dim, keepdim, **numpy)
 
-    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.amin(self, dim, keepdim)
+    def amin(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **numpy: Any
+    ) -> Tensor:
+        return _ops.reduce.amin(self, dim, keepdim, **numpy)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.argmax(self, dim, keepdim)
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **numpy: Any) -> Tensor:
+        return _ops.reduce.argmax(self, dim, keepdim, **numpy)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.argmin(self, dim, keepdim)
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **numpy: Any) -> Tensor:
+        return _ops.reduce.argmin(self, dim, keepdim, **numpy)
 
     # ----------------------------------------------------------------- shape methods
     def reshape(self, *shape: Any) -> Tensor:

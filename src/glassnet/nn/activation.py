@@ -17,8 +17,8 @@ from .module import Module
 class ReLU(Module):
     """max(x, 0)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.relu(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.relu(input)
 
 
 class LeakyReLU(Module):
@@ -28,8 +28,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.leaky_relu(x, self.negative_slope)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -42,8 +42,8 @@ class ELU(Module):
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.elu(x, self.alpha)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -58,8 +58,8 @@ class GELU(Module):
             raise ValueError(f"GELU expected approximate='none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.gelu(x, self.approximate)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -68,15 +68,15 @@ class GELU(Module):
 class Tanh(Module):
     """tanh(x)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.tanh(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.tanh(input)
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.sigmoid(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.sigmoid(input)
 
 
 class Softmax(Module):
@@ -86,8 +86,8 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.softmax(x, self.dim)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -100,8 +100,8 @@ class LogSoftmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return A.log_softmax(x, self.dim)
+    def forward(self, input: Tensor) -> Tensor:
+        return A.log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -101,10 +101,10 @@ class Sequential(_Indexed):
         self.add_module(str(len(self)), _check(module, str(len(self))))
         return self
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
 
 class ModuleList(_Indexed):

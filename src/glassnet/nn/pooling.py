@@ -26,9 +26,9 @@ class _MaxPoolNd(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         return type(self)._fn(
-            x,
+            input,
             self.kernel_size,
             self.stride,
             self.padding,
@@ -108,9 +108,14 @@ class AvgPool1d(Module):
         self.padding = _single(padding)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         return P.avg_pool1d(
-            x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
         )
 
     def extra_repr(self) -> str:
@@ -139,9 +144,9 @@ class _AvgPoolNd(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         return type(self)._fn(
-            x,
+            input,
             self.kernel_size,
             self.stride,
             self.padding,
@@ -185,8 +190,8 @@ class _AdaptivePoolNd(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Any) -> Any:
-        return type(self)._fn(x, self.output_size)
+    def forward(self, input: Any) -> Any:
+        return type(self)._fn(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -231,8 +236,8 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, x: Any) -> Any:
-        return type(self)._fn(x, self.output_size, self.return_indices)
+    def forward(self, input: Any) -> Any:
+        return type(self)._fn(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):

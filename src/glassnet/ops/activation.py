@@ -100,7 +100,7 @@ class GELU(Function):
 
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf to float64 precision without SciPy (``math.erf`` vectorised over the array)."""
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)  # 0-d gives a float
 
 
 class Softmax(Function):

@@ -108,14 +108,43 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
+def _numpy_names(op: str, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None) -> Any:
+    """``dim`` and ``keepdim``, also given by NumPy's names ``axis``/``keepdims`` (as PyTorch)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}() got both dim and axis (its NumPy name); give one")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{op}() got both keepdim and keepdims (its NumPy name); give one")
+        keepdim = bool(keepdims)
+    return dim, keepdim
+
+
 # ---------------------------------------------------------------------------- functional forms
-def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def sum(
+    x: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Sum over ``dim`` (all dimensions when None)."""
+    dim, keepdim = _numpy_names("sum", dim, keepdim, axis, keepdims)
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def mean(
+    x: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Mean over ``dim`` (all dimensions when None)."""
+    dim, keepdim = _numpy_names("mean", dim, keepdim, axis, keepdims)
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean expected a floating-point tensor, got dtype {x.dtype}")
     return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
@@ -127,8 +156,11 @@ def var(
     *,
     correction: int = 1,
     keepdim: bool = False,
+    axis: Any = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch)."""
+    dim, keepdim = _numpy_names("var", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim)
     return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
 
@@ -139,8 +171,11 @@ def std(
     *,
     correction: int = 1,
     keepdim: bool = False,
+    axis: Any = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Standard deviation: sqrt of ``var``."""
+    dim, keepdim = _numpy_names("std", dim, keepdim, axis, keepdims)
     return var(x, dim, correction=correction, keepdim=keepdim).sqrt()
 
 
@@ -154,38 +189,86 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
     return MaxResult(values, indices)
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+def max(
+    x: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Any:
     """The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
+    dim, keepdim = _numpy_names("max", dim, keepdim, axis, keepdims)
     return _extreme(x, dim, keepdim, True)
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+def min(
+    x: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Any:
     """The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
+    dim, keepdim = _numpy_names("min", dim, keepdim, axis, keepdims)
     return _extreme(x, dim, keepdim, False)
 
 
-def amax(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def amax(
+    x: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Maximum over ``dim``; ties share the gradient evenly."""
+    dim, keepdim = _numpy_names("amax", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim)
     return Amax.apply(x, axes=axes, keepdim=keepdim, largest=True)
 
 
-def amin(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def amin(
+    x: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly."""
+    dim, keepdim = _numpy_names("amin", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim)
     return Amax.apply(x, axes=axes, keepdim=keepdim, largest=False)
 
 
-def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(
+    x: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    dim, keepdim = _numpy_names("argmax", dim, keepdim, axis, keepdims)
     if dim is None:
         return Tensor(np.asarray(x.data.argmax(), dtype=np.int64))
     d = normalize_dim(dim, x.ndim)
     return Tensor(np.asarray(x.data.argmax(axis=d, keepdims=keepdim), dtype=np.int64))
 
 
-def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(
+    x: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    dim, keepdim = _numpy_names("argmin", dim, keepdim, axis, keepdims)
     if dim is None:
         return Tensor(np.asarray(x.data.argmin(), dtype=np.int64))
     d = normalize_dim(dim, x.ndim)
