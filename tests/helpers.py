@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,46 +68,53 @@ def parity(
     go = list(go) if isinstance(go, (tuple, list)) else [go]
     to = list(to) if isinstance(to, (tuple, list)) else [to]
     assert len(go) == len(to)
-    r = np.random.default_rng(seed)
-    g_loss = None
-    t_loss = None
-    for a, b in zip(go, to):
-        assert_close(a, b, rtol, atol)
-        if not (isinstance(a, glassnet.Tensor) and a.requires_grad):
-            continue
-        v = r.standard_normal(a.shape)
-        gl = (a * glassnet.tensor(v)).sum()
-        tl = (b * torch.tensor(v)).sum()
-        g_loss = gl if g_loss is None else g_loss + gl
-        t_loss = tl if t_loss is None else t_loss + tl
-    if g_loss is None:
-        return
-    g_loss.backward()
-    t_loss.backward()
-    for a, b in zip(g_in, t_in):
+    if backward_random(go, to, seed, rtol, atol):
+        assert_same_grads(zip(g_in, t_in), rtol, atol)
+
+
+def assert_same_grads(
+    pairs: Iterable[tuple[Any, Any]], rtol: float = 1e-10, atol: float = 1e-12
+) -> None:
+    """Every (glassnet, torch) leaf pair holds the same ``.grad`` (none or zeros where torch
+    has none)."""
+    for a, b in pairs:
         if b.grad is None:
-            assert a.grad is None or not np.any(a.grad.data)
+            assert a.grad is None or not np.any(a.grad.data), "glassnet has a gradient, torch not"
             continue
         assert a.grad is not None, "glassnet gave no gradient where torch did"
         assert_close(a.grad, b.grad, rtol, atol)
 
 
-def backward_random(outs_g: Sequence[Any], outs_t: Sequence[Any], seed: Any = 0) -> None:
+def backward_random(
+    outs_g: Sequence[Any],
+    outs_t: Sequence[Any],
+    seed: Any = 0,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> bool:
     """Check outputs equal, then backpropagate ``sum_k <v_k, out_k>`` on both sides.
 
     The same random ``v_k`` (a real upstream gradient, not ``.sum()``) for glassnet's and torch's
-    outputs; ``seed`` is an int or a ``np.random.Generator`` to draw from.
+    outputs; ``seed`` is an int or a ``np.random.Generator`` to draw from. Outputs that need no
+    gradient in torch (integer indices, a loss of constants) are left out; False when none is
+    left.
     """
     r = np.random.default_rng(seed)
     loss_g: Any = 0
     loss_t: Any = 0
     for a, b in zip(outs_g, outs_t):
-        assert_close(a, b)
+        assert_close(a, b, rtol, atol)
+        if isinstance(b, torch.Tensor) and not b.requires_grad:
+            continue
+        assert not isinstance(a, glassnet.Tensor) or a.requires_grad, "no grad where torch has"
         v = r.standard_normal(a.shape)
         loss_g = loss_g + (a * glassnet.tensor(v)).sum()
         loss_t = loss_t + (b * torch.from_numpy(v)).sum()
+    if isinstance(loss_t, int):
+        return False
     loss_g.backward()
     loss_t.backward()
+    return True
 
 
 def arrays_of(shape: Sequence[int], seed: int = 0) -> np.ndarray:
