@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..progress import as_progress
 from .idx import read_idx
 
 # The opener used for every download; tests replace it to simulate being offline.
@@ -55,6 +56,16 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "md5") -> str:
     return h.hexdigest()
 
 
+def _length(response: Any) -> int | None:
+    """The Content-Length of an HTTP response, if it sent one."""
+    headers = getattr(response, "headers", None)
+    value = headers.get("Content-Length") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def download_file(
     urls: list[str] | str,
     dest: str | os.PathLike[str],
@@ -62,6 +73,7 @@ def download_file(
     md5: str | None = None,
     sha256: str | None = None,
     timeout: float = 60.0,
+    progress: Any = True,
 ) -> Path:
     """Download the first mirror that works to ``dest``, verifying its checksum.
 
@@ -73,6 +85,9 @@ def download_file(
         dest: the final path.
         md5, sha256: the expected hex digest (at least one should be given).
         timeout: seconds per connection attempt.
+        progress: report the bytes received (``glassnet.progress``: a bar on a terminal or in
+            Jupyter, a line every 10 s and one at the end in a pipe or log); ``False`` is
+            silent, a ``Progress`` chooses the stream and interval.
 
     Raises:
         DownloadError: every mirror failed; the message lists each URL with its reason and says
@@ -81,6 +96,7 @@ def download_file(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     mirrors = [urls] if isinstance(urls, str) else list(urls)
+    report = as_progress(progress)
     failures: list[str] = []
     for url in mirrors:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -88,10 +104,12 @@ def download_file(
             h_md5 = hashlib.md5(usedforsecurity=False)
             h_sha = hashlib.sha256()
             with os.fdopen(fd, "wb") as out, _urlopen(url, timeout=timeout) as response:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    h_md5.update(chunk)
-                    h_sha.update(chunk)
+                with report.task(_length(response), f"downloading {dest.name}", bytes=True) as t:
+                    for chunk in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(chunk)
+                        h_md5.update(chunk)
+                        h_sha.update(chunk)
+                        t.update(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
             for algo, want, h in (("MD5", md5, h_md5), ("SHA-256", sha256, h_sha)):

@@ -33,6 +33,7 @@ from ..data.series import ar_windows
 from ..models._validate import model_dtype, positive_int, series_1d
 from ..nn.utils import clip_grad_norm_
 from ..ops.loss import mse_loss
+from ..progress import Progress, as_progress
 
 # ----------------------------------------------------------------------------- metrics
 
@@ -351,6 +352,8 @@ def fit_window_model(
     tau: int | None = None,
     rng: np.random.Generator | None = None,
     callback: Callable[[int, float], Any] | None = None,
+    progress: Progress | bool | str | None = None,
+    desc: str | None = None,
 ) -> list[float]:
     """Train a window model on every AR window of ``series`` by minibatch MSE descent.
 
@@ -362,6 +365,9 @@ def fit_window_model(
         optimizer: a glassnet optimizer over ``model.parameters()``; default Adam(lr).
         lr: learning rate of the default optimizer.
         callback: ``callback(epoch, mean_loss)`` after every epoch.
+        progress: report the epochs with the last epoch's loss (``True``: a bar on a terminal
+            or in Jupyter, lines in a pipe; see ``glassnet.progress``); off by default.
+        desc: the label of that report (default: the function's name).
 
     Returns:
         The mean training loss of every epoch.
@@ -381,6 +387,7 @@ def fit_window_model(
     n = X.shape[0]
     history = []
     model.train()
+    task = as_progress(progress).task(epochs, desc or who, unit="epoch")
     for epoch in range(epochs):
         order = gen.permutation(n)
         total = 0.0
@@ -392,8 +399,10 @@ def fit_window_model(
             opt.step()
             total += float(loss.item()) * idx.shape[0]
         history.append(total / n)
+        task.update(loss=history[-1])
         if callback is not None:
             callback(epoch, history[-1])
+    task.close()
     return history
 
 
@@ -411,6 +420,8 @@ def fit_rnn_forecaster(
     clip_grad_norm: float | None = 1.0,
     rng: np.random.Generator | None = None,
     callback: Callable[[int, float], Any] | None = None,
+    progress: Progress | bool | str | None = None,
+    desc: str | None = None,
 ) -> list[float]:
     """Train a recurrent forecaster on random subsequences of ``series`` (one-step MSE).
 
@@ -430,6 +441,9 @@ def fit_rnn_forecaster(
         clip_grad_norm: clip the gradient norm (None to disable).
         rng: generator of the subsequence positions.
         callback: ``callback(epoch, mean_loss)`` after every epoch.
+        progress: report the epochs with the last epoch's loss (``True``: a bar on a terminal
+            or in Jupyter, lines in a pipe; see ``glassnet.progress``); off by default.
+        desc: the label of that report (default: the function's name).
 
     Returns:
         The mean training loss of every epoch.
@@ -458,6 +472,7 @@ def fit_rnn_forecaster(
     steps = np.arange(L + 1)  # (L + 1,)
     history = []
     model.train()
+    task = as_progress(progress).task(epochs, desc or who, unit="epoch")
     for epoch in range(epochs):
         total = 0.0
         for _ in range(per_epoch):
@@ -472,8 +487,10 @@ def fit_rnn_forecaster(
             opt.step()
             total += float(loss.item())
         history.append(total / per_epoch)
+        task.update(loss=history[-1])
         if callback is not None:
             callback(epoch, history[-1])
+    task.close()
     return history
 
 

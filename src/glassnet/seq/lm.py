@@ -27,6 +27,7 @@ from ..models._validate import positive_int
 from ..models.recurrent import detach_state
 from ..nn.utils import clip_grad_norm_
 from ..ops.loss import cross_entropy
+from ..progress import Progress, as_progress
 
 
 def _ids(data: Any, vocab: CharVocab | None, who: str, least: int = 1) -> np.ndarray:
@@ -305,6 +306,8 @@ def train_lm_epoch(
     clip_grad_norm: float | None = 1.0,
     rng: np.random.Generator | None = None,
     callback: Callable[[int, float], Any] | None = None,
+    progress: Progress | bool | str | None = None,
+    desc: str = "train_lm_epoch",
 ) -> float:
     """One epoch of truncated-BPTT training over sequential minibatches.
 
@@ -319,6 +322,9 @@ def train_lm_epoch(
         clip_grad_norm: clip the gradient norm before every step (None disables).
         rng: generator of the epoch's offset.
         callback: ``callback(batch_index, loss)`` after every step.
+        progress: report the batches with their running mean loss (``True``: a bar on a
+            terminal or in Jupyter, lines in a pipe; see ``glassnet.progress``); off by default.
+        desc: the label of that report (e.g. ``"epoch 3/8"``).
 
     Returns:
         The mean cross-entropy (nats per token) over the epoch's batches.
@@ -329,18 +335,21 @@ def train_lm_epoch(
     model.train()
     state = None
     total, n = 0.0, 0
-    for X, Y in sequential_batches(ids, batch_size, num_steps, rng=rng):
-        state = detach_state(state)
-        logits, state = model(X, state)  # (B, T, V)
-        B, T, V = logits.shape
-        loss = cross_entropy(logits.reshape(B * T, V), Y.reshape(B * T))
-        optimizer.zero_grad()
-        loss.backward()
-        if clip_grad_norm is not None:
-            clip_grad_norm_(model.parameters(), clip_grad_norm)
-        optimizer.step()
-        total += float(loss.item())
-        if callback is not None:
-            callback(n, float(loss.item()))
-        n += 1
+    batches = list(sequential_batches(ids, batch_size, num_steps, rng=rng))
+    with as_progress(progress).task(len(batches), desc, unit="batch") as task:
+        for X, Y in batches:
+            state = detach_state(state)
+            logits, state = model(X, state)  # (B, T, V)
+            B, T, V = logits.shape
+            loss = cross_entropy(logits.reshape(B * T, V), Y.reshape(B * T))
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_grad_norm is not None:
+                clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            total += float(loss.item())
+            if callback is not None:
+                callback(n, float(loss.item()))
+            n += 1
+            task.update(loss=total / n)
     return total / n

@@ -1,10 +1,11 @@
 """``Trainer``: fit and evaluate any model with any loss, optimizer and scheduler.
 
-What it adds to a hand-written loop: gradient clipping, a live progress bar (tqdm), metrics as
-JSON lines, callbacks (early stopping), and checkpoints that make an interrupted run resumable
-with exactly the numbers an uninterrupted run gives: model, optimizer, scheduler, callbacks, the
-random generators and the position inside the epoch (including that epoch's sample order) are all
-saved.
+What it adds to a hand-written loop: gradient clipping, progress (a tqdm bar that stays on a
+terminal and in Jupyter, plain lines in a pipe, and one Keras-like summary line per epoch:
+``epoch 3/10  loss 0.412  val_loss 0.455  val_acc 0.962  12.1s``), metrics as JSON lines,
+callbacks (early stopping), and checkpoints that make an interrupted run resumable with exactly
+the numbers an uninterrupted run gives: model, optimizer, scheduler, callbacks, the random
+generators and the position inside the epoch (including that epoch's sample order) are all saved.
 
 Ctrl-C during ``fit`` is caught at the next batch boundary (never half-way through an optimizer
 update): a checkpoint is written and ``TrainingInterrupted`` is raised. A second Ctrl-C stops at
@@ -41,6 +42,7 @@ from .._random import default_generator
 from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..nn.utils import clip_grad_norm_
+from ..progress import Progress, as_progress, format_logs
 from .callbacks import Callback
 from .checkpoint import CheckpointError, load_state, rng_state, save_state, set_rng_state
 from .lock import RunLock
@@ -156,7 +158,10 @@ class Trainer:
         clip_grad_norm: clip the joint gradient norm to this value before each step.
         callbacks: ``Callback`` objects (e.g. ``EarlyStopping``).
         log_path: file to append JSON lines to (one per step and one per epoch).
-        progress: show a tqdm progress bar with live loss and metrics.
+        progress: ``True`` (default): a live bar (loss and metrics per step) on a terminal or in
+            Jupyter, plain lines every 10 s in a pipe or a log, and one summary line per epoch
+            with the train and validation metrics; ``"summary"``: only the epoch lines;
+            ``False``: nothing; or a ``glassnet.progress.Progress`` (stream, interval).
         step_fn: ``step_fn(model, batch) -> (loss, output, target)`` for batches that are not
             ``(inputs, targets)`` pairs.
         config: JSON-like description of the run (model arguments, data), stored in every
@@ -179,7 +184,7 @@ class Trainer:
         clip_grad_norm: float | None = None,
         callbacks: Sequence[Callback] = (),
         log_path: str | Path | None = None,
-        progress: bool = True,
+        progress: bool | str | Progress = True,
         step_fn: StepFn | None = None,
         config: dict[str, Any] | None = None,
         on_nonfinite: str = "stop",
@@ -200,7 +205,7 @@ class Trainer:
         self.clip_grad_norm = clip_grad_norm
         self.callbacks = list(callbacks)
         self.log_path = Path(log_path) if log_path is not None else None
-        self.progress = progress
+        self.progress = as_progress(progress)
         self.step_fn = step_fn
         self.config = config
         self.on_nonfinite = on_nonfinite
@@ -339,9 +344,13 @@ class Trainer:
     ) -> bool:
         self.model.train()
         total = len(loader) if hasattr(loader, "__len__") else None
-        bar = self._bar(total, f"epoch {self.epoch + 1}/{epochs}")
-        if bar is not None and self._batch_in_epoch:
-            bar.update(self._batch_in_epoch)
+        task = self.progress.task(
+            total,
+            f"epoch {self.epoch + 1}/{epochs}",
+            unit="batch",
+            initial=self._batch_in_epoch,
+            final_line=False,  # the epoch's summary line follows
+        )
         start = time.perf_counter()
         try:
             for batch in self._batches(loader):
@@ -361,15 +370,14 @@ class Trainer:
                     )
                     for cb in self.callbacks:
                         cb.on_batch_end(self, self.global_step, logs)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+                # the bar shows the epoch's running means, as its summary line will
+                running = {k: v / max(self._epoch_count, 1) for k, v in self._epoch_sums.items()}
+                task.update(1, **{k: v for k, v in running.items() if k != "grad_norm"})
                 if interrupt.set:
                     path = self.save_checkpoint(ckpt, loader) if ckpt is not None else None
                     raise TrainingInterrupted(path)
         finally:
-            if bar is not None:
-                bar.close()
+            task.close()
         if self._epoch_count == 0 and self._epoch_skips:
             raise self._diverged(f"every step of epoch {self.epoch + 1} was non-finite")
         if self._epoch_count == 0:
@@ -389,6 +397,7 @@ class Trainer:
             self.history.setdefault(k, []).append(float(v))
         record = {"event": "epoch", "epoch": self.epoch, "step": self.global_step, **epoch_logs}
         self._log(record | ({"skipped": skipped} if skipped else {}))
+        self.progress.line(self._epoch_line(epoch_logs, epochs, skipped))
         stop = any(bool(cb.on_epoch_end(self, self.epoch, epoch_logs)) for cb in self.callbacks)
         if ckpt is not None:
             self.save_checkpoint(ckpt, loader)
@@ -417,13 +426,19 @@ class Trainer:
                 f"{self._skips_in_a_row} non-finite steps in a row, the last with {what}"
             )
 
-    def _bar(self, total: int | None, desc: str) -> Any:
-        if not self.progress:
-            return None
-        from tqdm.auto import tqdm
+    def _epoch_line(self, logs: dict[str, float], epochs: int, skipped: int) -> str:
+        """``epoch 3/10  loss 0.412  acc 0.91  val_loss 0.455  val_acc 0.962  12.1s``.
 
-        # disable=None: a live bar on a terminal, nothing when output goes to a file or pipe
-        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, disable=None)
+        The gradient norm is left to the metrics log and the figures; the learning rate is
+        shown when a scheduler changes it.
+        """
+        shown = {k: v for k, v in logs.items() if k not in ("grad_norm", "lr", "time")}
+        if self.scheduler is not None:
+            shown["lr"] = logs["lr"]
+        text = f"epoch {self.epoch}/{epochs}  {format_logs(shown)}"
+        if skipped:
+            text += f"  ({skipped} non-finite steps skipped)"
+        return f"{text}  {logs['time']:.1f}s"
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.log_path is None:
