@@ -209,11 +209,20 @@ def test_forecast_shades_the_held_out_region(tmp_path):
     out = viz.plot_forecast(
         t, y, {"AR(3)": ar, "10-step": kstep}, tmp_path / "fc.png", split_index=150
     )
-    width, _ = check_png(out, tmp_path / "fc.png")
-    shade = mask(pixels(out), (0.925, 0.925, 0.925), tol=2)  # 15% grey on white
+    width, height = check_png(out, tmp_path / "fc.png")
+    img = pixels(out)
+    shade = mask(img[: height // 2], (0.925, 0.925, 0.925), tol=2)  # 15% grey on white
     cols = np.flatnonzero(shade.sum(0) > 50)
     assert cols.size > 0.15 * width
     assert 0.6 * width < cols.min() < 0.8 * width  # starts at 150/200 of the axis
+    # the lower panel shows the held-out part alone: t from 145 (a tenth of it before the
+    # boundary) to 199, shaded from 150 on, so the shade covers about 49/54 of the axis
+    zoom = mask(img[height // 2 :], (0.925, 0.925, 0.925), tol=2)
+    cols = np.flatnonzero(zoom.sum(0) > 50)
+    ax = out.axes[1]
+    assert ax.get_xlim() == pytest.approx((145.1, 199.0))
+    assert 0.75 * width < cols.size < 0.95 * width
+    assert cols.min() < 0.2 * width
     plain = pixels(viz.plot_forecast(None, y, {}, tmp_path / "plain.png"))
     assert mask(plain, (0.925, 0.925, 0.925), tol=2).sum(0).max() < 50  # no boundary, no shade
     preds = {"AR(3)": ar, "10-step": kstep}
@@ -317,3 +326,82 @@ def test_import_is_light_and_figures_never_touch_pyplot(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert png_size(tmp_path / "c.png")[0] > 0
+
+
+# ----------------------------------------------------------------------------- returned figures
+def _every_figure(path):
+    """Each figure function called once, writing to ``path(name)`` (or not, with None)."""
+    rng = np.random.default_rng(0)
+    y = np.sin(np.arange(60.0) / 4)
+    return {
+        "curves": lambda: viz.plot_training_curves({"loss": [1.0, 0.5]}, path("curves")),
+        "bars": lambda: viz.plot_bar_table(["a", "b"], [1.0, 2.0], path("bars")),
+        "filters": lambda: viz.plot_filters(rng.normal(size=(4, 1, 3, 3)), path("filters")),
+        "maps": lambda: viz.plot_feature_maps(rng.random((3, 6, 6)), path("maps")),
+        "images": lambda: viz.plot_images(rng.random((3, 8, 8)), [0, 1, 2], path("images")),
+        "signal": lambda: viz.plot_signal_convolution([1.0], [1.0, 2.0], [1.0, 2.0], path("sig")),
+        "forecast": lambda: viz.plot_forecast(None, y, {"m": y}, path("fc"), split_index=40),
+        "norms": lambda: viz.plot_gradient_norms(np.exp(-np.arange(8.0)), path("norms")),
+        "heatmap": lambda: viz.plot_gradient_heatmap(rng.random((4, 6)), path("heat")),
+    }
+
+
+def test_every_figure_function_returns_the_figure_and_saves_only_when_asked(tmp_path):
+    from matplotlib.figure import Figure
+
+    for name, draw in _every_figure(lambda _: None).items():
+        fig = draw()
+        assert isinstance(fig, Figure) and fig.path is None, name
+        assert fig._repr_png_().startswith(b"\x89PNG"), name
+        with pytest.raises(TypeError, match="this figure was not saved"):
+            os.fspath(fig)
+    assert list(tmp_path.iterdir()) == []
+    for name, draw in _every_figure(lambda n: tmp_path / f"{n}.png").items():
+        fig = draw()
+        assert fig.path == Path(fig) == tmp_path / f"{fig.path.stem}.png", name
+        assert fig.path.read_bytes().startswith(b"\x89PNG"), name  # path-like: old callers work
+    assert len(list(tmp_path.iterdir())) == 9
+    assert isinstance(fig, viz.Figure)
+
+
+def _panels(fig):
+    """{title: (axes, height in figure fractions)}."""
+    return {ax.get_title(): (ax, ax.get_position().height) for ax in fig.axes}
+
+
+def test_curves_put_the_gradient_norm_in_a_strip_and_a_fixed_lr_in_the_title(tmp_path):
+    history = {
+        "loss": [2.0, 1.0, 0.5, 0.4, 0.3],
+        "val_loss": [2.1, 1.2, 0.8, 0.7, 0.7],
+        "acc": [0.5, 0.7, 0.8, 0.85, 0.9],
+        "grad_norm": [3.0, 1.0, 0.3, 0.1, 0.05],
+        "lr": [0.003] * 5,
+        "time": [1.0] * 5,
+    }
+    fig = viz.plot_training_curves(history, tmp_path / "c.png", title="run")
+    panels = _panels(fig)
+    assert set(panels) == {"loss", "acc", "grad_norm"}  # no flat lr panel
+    assert fig.get_suptitle() == "run  (lr 0.003 throughout)"
+    assert panels["grad_norm"][1] < 0.6 * panels["loss"][1]  # a short strip, not a full panel
+    assert panels["grad_norm"][0].get_yscale() == "log"
+    for ax, _ in panels.values():  # integer epoch ticks only (no 2.5)
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    history["lr"] = [0.003, 0.002, 0.001, 0.0005, 0.0]  # a schedule: now the lr is shown
+    panels = _panels(viz.plot_training_curves(history, tmp_path / "d.png", title="run"))
+    assert set(panels) == {"loss", "acc", "grad_norm", "lr"}
+    assert panels["lr"][1] == pytest.approx(panels["grad_norm"][1])
+    one = _panels(viz.plot_training_curves({"loss": [2.0], "lr": [0.1]}, tmp_path / "e.png"))
+    ax = one["loss"][0]
+    assert [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]] == [1.0]
+
+
+def test_filters_are_framed_and_spaced_even_when_they_are_zero(tmp_path):
+    out = viz.plot_filters(np.zeros((16, 1, 3, 3)), tmp_path / "z.png")  # 16 white kernels
+    img = pixels(out)[:, :-100]
+    frame = mask(img, (0.35, 0.35, 0.35), tol=2)
+    rows, cols = np.flatnonzero(frame.sum(1) > 100), np.flatnonzero(frame.sum(0) > 100)
+    # a 4 x 4 grid: 8 horizontal and 8 vertical frame lines, one pixel each
+    assert len(rows) == len(cols) == 8
+    gaps = np.diff(cols)[1::2]  # from one kernel's right frame to the next one's left frame
+    assert np.all(gaps == 7)  # an 8-pixel gap holds both frames and 6 white pixels

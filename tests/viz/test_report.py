@@ -57,7 +57,7 @@ class TagBalance(HTMLParser):
 @pytest.fixture(scope="module")
 def pngs(tmp_path_factory) -> list[Path]:
     out = tmp_path_factory.mktemp("figures")
-    return [figure(out, f"fig{i}.png", i) for i in range(3)]
+    return [Path(figure(out, f"fig{i}.png", i)) for i in range(3)]  # the figures are path-like
 
 
 def full_report(pngs: list[Path]) -> tuple[viz.Report, list[Path]]:

@@ -4,21 +4,32 @@ Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg canv
 through ``pyplot``: nothing is registered in pyplot's global figure list (so there is nothing to
 close and nothing leaks across calls), no GUI backend is ever selected, and the user's own
 ``matplotlib.use(...)`` choice is left alone.
+
+Every figure function returns the figure (:func:`figure_class`: a matplotlib ``Figure`` that
+shows itself inline in Jupyter) and saves it when given a path; the figure then remembers the
+path and is path-like (``os.fspath(fig)`` is the file), so code written when the functions
+returned the path keeps working.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._atomic import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+else:
+    MplFigure = Any  # what the figure functions return: see figure_class()
 
 DPI = 100
 
@@ -42,6 +53,53 @@ _STYLE: dict[str, Any] = {
 }
 
 
+@functools.cache
+def figure_class() -> type:
+    """The class of the figures glassnet returns (matplotlib is imported on first use).
+
+    A ``matplotlib.figure.Figure`` with a ``path`` attribute (where it was saved, or None); when
+    saved it is ``os.PathLike``. ``_repr_png_`` shows it inline in Jupyter, drawn in the house
+    style, without pyplot.
+    """
+    from matplotlib.figure import Figure as MplFigure
+
+    class Figure(MplFigure):
+        """A matplotlib Figure that remembers where it was saved (``path``; None if not)."""
+
+        path: Path | None = None
+
+        def __fspath__(self) -> str:
+            if self.path is None:
+                raise TypeError(
+                    "this figure was not saved: pass path= to the plot function, or call "
+                    "fig.savefig(...)"
+                )
+            return str(self.path)
+
+        def _repr_png_(self) -> bytes:
+            return render(self, "png")
+
+    Figure.__module__, Figure.__qualname__ = "glassnet.viz", "Figure"
+    return Figure
+
+
+def render(fig: Any, fmt: str = "png") -> bytes:
+    """The figure as image bytes, drawn in the house style."""
+    import matplotlib as mpl
+
+    buf = io.BytesIO()
+    with mpl.rc_context(_STYLE), np.errstate(all="ignore"):  # type: ignore[arg-type]
+        fig.savefig(buf, format=fmt, dpi=DPI)
+    return buf.getvalue()
+
+
+def finish(fig: Any, path: PathLike | None) -> Any:
+    """Save ``fig`` to ``path`` when one is given (see ``save``); return the figure."""
+    if path is not None:
+        fig.path = save(fig, path)
+    return fig
+
+
 @contextmanager
 def figure(figsize: tuple[float, float], *, constrained: bool = True) -> Iterator[Any]:
     """Yield a fresh ``Figure`` (Agg canvas, house style); nothing global is touched.
@@ -52,10 +110,11 @@ def figure(figsize: tuple[float, float], *, constrained: bool = True) -> Iterato
     """
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     with mpl.rc_context(_STYLE), np.errstate(all="ignore"):  # type: ignore[arg-type]
-        fig = Figure(figsize=figsize, dpi=DPI, layout="constrained" if constrained else None)
+        fig = figure_class()(
+            figsize=figsize, dpi=DPI, layout="constrained" if constrained else None
+        )
         FigureCanvasAgg(fig)
         yield fig
 
@@ -75,9 +134,7 @@ def save(fig: Any, path: PathLike) -> Path:
         raise ValueError(
             f"path must end in one of {sorted('.' + k for k in supported)}, got {str(path)!r}"
         )
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI)
-    return atomic_write_bytes(target, buf.getvalue())
+    return atomic_write_bytes(target, render(fig, fmt))
 
 
 def as_array(value: Any, name: str, ndim: int | Sequence[int], fn: str) -> np.ndarray:

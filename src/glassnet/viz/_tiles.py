@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import DPI, PathLike, figure, save
+from ._common import DPI, MplFigure, PathLike, figure, finish
 
 _MARGIN = 10  # px around everything
 _TITLE_LINE = 15  # px per title line
@@ -63,12 +62,13 @@ def _resize(tile: np.ndarray, s: int) -> np.ndarray:
 def render_tiles(
     tiles: Sequence[np.ndarray],
     cols: int,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     title: str,
     target: int,
     gap: int,
     gap_color: Sequence[float] = (1.0, 1.0, 1.0, 1.0),
+    frame_color: Sequence[float] | None = None,
     labels: Sequence[str] | None = None,
     label_colors: Sequence[Any] | None = None,
     row_labels: Sequence[str] | None = None,
@@ -76,7 +76,7 @@ def render_tiles(
     colorbar: tuple[Any, Any, str] | None = None,
     max_w: int = 1100,
     max_h: int = 1500,
-) -> Path:
+) -> MplFigure:
     """Compose RGBA ``tiles`` (all ``(h, w, 4)`` in [0, 1]) into a grid and save it.
 
     Args:
@@ -86,6 +86,8 @@ def render_tiles(
         title: figure title (may contain newlines).
         target: about this many pixels on a tile's long side.
         gap: pixels between tiles, filled with ``gap_color``.
+        frame_color: a one-pixel frame of this colour around every tile (inside the gap, which
+            must be at least 2), so tiles whose edges match the gap colour stay apart.
         labels, label_colors: a short label above each tile and its colour.
         row_labels, col_labels: labels left of each row / above each column.
         colorbar: ``(cmap, norm, label)`` for a colour bar right of the grid.
@@ -97,24 +99,31 @@ def render_tiles(
     s = tile_scale(h, w, rows, cols, target, max_w, max_h)
     th, tw = _resize(tiles[0], s).shape[:2]
     band = _LABEL if labels is not None else 0
-    grid_w = cols * tw + (cols - 1) * gap
-    grid_h = rows * (band + th) + (rows - 1) * gap
+    if frame_color is not None and gap < 2:
+        raise ValueError(f"render_tiles: a frame needs a gap of at least 2 pixels, got {gap}")
+    frame = None if frame_color is None else np.asarray(frame_color, dtype=np.float64)
+    pad = 1 if frame is not None else 0  # room for the outer frames on every side
+    grid_w = cols * tw + (cols - 1) * gap + 2 * pad
+    grid_h = rows * (band + th) + (rows - 1) * gap + 2 * pad
     canvas = np.ones((grid_h, grid_w, 4))
     gap_rgba = np.asarray(gap_color, dtype=np.float64)
     if gap > 0:  # paint the separators; tile areas are overwritten below
         canvas[:] = gap_rgba
         for r in range(rows):
-            y = r * (band + th + gap)
+            y = pad + r * (band + th + gap)
             canvas[y : y + band, :] = 1.0  # label bands stay white
     for i, tile in enumerate(tiles):  # one paste per tile
         r, c = divmod(i, cols)
-        y = r * (band + th + gap) + band
-        x = c * (tw + gap)
+        y = pad + r * (band + th + gap) + band
+        x = pad + c * (tw + gap)
+        if frame is not None:
+            canvas[y - 1 : y + th + 1, x - 1 : x + tw + 1] = frame
         canvas[y : y + th, x : x + tw] = _resize(tile, s)
     if n < rows * cols:  # empty cells of the last row: white
+        y = pad + (rows - 1) * (band + th + gap)
         for c in range(n - (rows - 1) * cols, cols):
-            x = c * (tw + gap)
-            canvas[(rows - 1) * (band + th + gap) :, max(x - gap, 0) : x + tw] = 1.0
+            x = pad + c * (tw + gap)
+            canvas[y:, max(x - gap + pad, 0) : x + tw + pad] = 1.0
 
     title_h = _TITLE_LINE * (title.count("\n") + 1) + 6
     left = _MARGIN + (_ROW_LABEL if row_labels is not None else 0)
@@ -137,8 +146,8 @@ def render_tiles(
                 r, c = divmod(i, cols)
                 color = label_colors[i] if label_colors is not None else "black"
                 text(
-                    left + c * (tw + gap) + tw / 2,
-                    top + r * (band + th + gap) + band / 2,
+                    left + pad + c * (tw + gap) + tw / 2,
+                    top + pad + r * (band + th + gap) + band / 2,
                     label,
                     ha="center",
                     va="center",
@@ -148,7 +157,7 @@ def render_tiles(
         if col_labels is not None:
             for c, label in enumerate(col_labels):
                 text(
-                    left + c * (tw + gap) + tw / 2,
+                    left + pad + c * (tw + gap) + tw / 2,
                     top - _HEADER / 2,
                     label,
                     ha="center",
@@ -159,7 +168,7 @@ def render_tiles(
             for r, label in enumerate(row_labels):
                 text(
                     left - 4,
-                    top + r * (band + th + gap) + band + th / 2,
+                    top + pad + r * (band + th + gap) + band + th / 2,
                     label,
                     ha="right",
                     va="center",
@@ -179,4 +188,4 @@ def render_tiles(
                 )
             )
             fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, label=cb_label)
-        return save(fig, path)
+        return finish(fig, path)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import PathLike, as_array, check_positive_int, figure, grid_shape, save
+from ._common import MplFigure, PathLike, as_array, check_positive_int, figure, finish, grid_shape
 from ._tiles import render_tiles
 
 
@@ -24,17 +23,18 @@ def _finite_range(a: np.ndarray) -> tuple[float, float]:
 
 def plot_filters(
     weights: Any,
-    path: PathLike,
+    path: PathLike | None = None,
     title: str = "Convolution filters",
     *,
     max_filters: int = 64,
     max_channels: int = 16,
     cmap: str = "RdBu_r",
-) -> Path:
+) -> MplFigure:
     """Show conv kernels as a grid, on one diverging colour scale centred at 0.
 
     Red is positive, blue negative, white zero (``RdBu_r``); the scale is ``±max|w|`` over the
-    kernels shown, so tiles compare directly. Grey lines separate the kernels.
+    kernels shown, so tiles compare directly. Each kernel has a thin dark frame and white space
+    around it, so kernels stay apart even where their edge weights are near zero (white).
 
     Args:
         weights: ``(F, C, kh, kw)`` (a Conv2d weight), ``(F, kh, kw)`` or one ``(kh, kw)`` kernel.
@@ -46,7 +46,7 @@ def plot_filters(
         cmap: a diverging matplotlib colormap name.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     import matplotlib as mpl
     from matplotlib.colors import Normalize
@@ -84,8 +84,8 @@ def plot_filters(
         path,
         title=f"{title}\n{subtitle}",
         target=56 if nc == 1 else 36,
-        gap=2,
-        gap_color=(0.55, 0.55, 0.55, 1.0),
+        gap=8 if nc == 1 else 5,
+        frame_color=(0.35, 0.35, 0.35, 1.0),
         row_labels=row_labels,
         col_labels=col_labels,
         colorbar=(colors, norm, "weight"),
@@ -94,13 +94,13 @@ def plot_filters(
 
 def plot_feature_maps(
     maps: Any,
-    path: PathLike,
+    path: PathLike | None = None,
     title: str = "Feature maps",
     *,
     max_maps: int = 32,
     cmap: str = "viridis",
     normalize: str = "each",
-) -> Path:
+) -> MplFigure:
     """Show the channels of one activation ``(C, H, W)`` as a grid of images.
 
     Args:
@@ -113,7 +113,7 @@ def plot_feature_maps(
             each); ``"shared"`` uses one range and a colour bar (magnitudes compare).
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     import matplotlib as mpl
     from matplotlib.colors import Normalize
@@ -172,14 +172,14 @@ def _as_images(images: Any, fn: str) -> np.ndarray:
 def plot_images(
     images: Any,
     labels: Sequence[Any] | None,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     preds: Sequence[Any] | None = None,
     class_names: Sequence[str] | None = None,
     title: str | None = None,
     max_images: int = 32,
     cmap: str = "gray",
-) -> Path:
+) -> MplFigure:
     """Show a grid of images titled with their labels and/or predictions.
 
     With both ``labels`` and ``preds`` each image is titled ``pred / true``, green when right
@@ -198,7 +198,7 @@ def plot_images(
         cmap: colormap for grey images.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     import matplotlib as mpl
     from matplotlib.colors import Normalize
@@ -263,14 +263,14 @@ def plot_signal_convolution(
     f: Any,
     g: Any,
     conv: Any,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     x_f: Any = None,
     x_g: Any = None,
     x_conv: Any = None,
     names: tuple[str, str, str] = ("f", "g", "f * g"),
     title: str = "Convolution",
-) -> Path:
+) -> MplFigure:
     """Show ``f``, ``g`` and their convolution ``f*g``: the mathematics before the layer.
 
     1-d signals are drawn in three stacked panels on a shared x axis: as stems against their
@@ -287,7 +287,7 @@ def plot_signal_convolution(
         title: figure title.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     fn = "plot_signal_convolution"
     arrays = [as_array(v, n, (1, 2), fn) for v, n in zip((f, g, conv), ("f", "g", "conv"))]
@@ -329,12 +329,12 @@ def plot_signal_convolution(
         for ax in axes[:-1]:
             ax.set_xlabel("")
         fig.suptitle(title)
-        return save(fig, path)
+        return finish(fig, path)
 
 
 def _plot_convolution_2d(
-    arrays: list[np.ndarray], path: PathLike, names: tuple[str, str, str], title: str
-) -> Path:
+    arrays: list[np.ndarray], path: PathLike | None, names: tuple[str, str, str], title: str
+) -> MplFigure:
     """Image, kernel and result side by side (kernel and result centred at 0)."""
     widths = [max(a.shape[1] / a.shape[0], 0.5) for a in arrays]
     with figure((3.2 * len(arrays) + 0.6, 3.4)) as fig:
@@ -352,4 +352,4 @@ def _plot_convolution_2d(
             ax.set_yticks([])
             fig.colorbar(im, ax=ax, shrink=0.75)
         fig.suptitle(title)
-        return save(fig, path)
+        return finish(fig, path)

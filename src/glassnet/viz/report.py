@@ -66,6 +66,18 @@ _ORDERED_ITEM = re.compile(r"^\s*\d+[.)]\s+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
+def _scoped_css(scope: str = ".glassnet-report") -> str:
+    """``_CSS`` with every rule limited to ``scope`` (``body``/``main``/``:root`` become it)."""
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", _CSS):
+        scoped = []
+        for sel in selectors.split(","):
+            sel = sel.strip()
+            scoped.append(scope if sel in (":root", "body", "main") else f"{scope} {sel}")
+        rules.append(f"{', '.join(scoped)} {{{body}}}")
+    return "\n".join(rules)
+
+
 def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
@@ -231,15 +243,22 @@ class Report:
 
     def add_figure(
         self,
-        png_path: str | os.PathLike[str],
+        png_path: str | os.PathLike[str] | Any,
         caption: str | None = None,
         *,
         alt: str | None = None,
     ) -> None:
-        """Embed an image file (PNG, JPEG or GIF) as a base64 ``data:`` URI.
+        """Embed a figure as a base64 ``data:`` URI: an image file (PNG, JPEG or GIF), or a
+        matplotlib ``Figure`` (what the ``glassnet.viz`` functions return, saved or not).
 
-        The file is read now, so it may be moved or deleted before :meth:`write`.
+        The image is read (or rendered) now, so the file may be moved or deleted, and the
+        figure changed, before :meth:`write`.
         """
+        if hasattr(png_path, "savefig") and getattr(png_path, "path", None) is None:
+            from ._common import render
+
+            self._embed(render(png_path, "png"), "image/png", caption, alt or caption or "figure")
+            return
         p = Path(png_path)
         try:
             data = p.read_bytes()
@@ -255,8 +274,10 @@ class Report:
                 f"add_figure expected a PNG, JPEG or GIF image, got {str(p)!r} starting with "
                 f"{data[:8]!r}"
             )
+        self._embed(data, mime, caption, alt if alt is not None else (caption or p.stem))
+
+    def _embed(self, data: bytes, mime: str, caption: str | None, alt_text: str) -> None:
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        alt_text = alt if alt is not None else (caption or p.stem)
         cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
         self._blocks.append(
             f'<figure><img src="{uri}" alt="{_esc(alt_text)}" loading="lazy" />{cap}</figure>'
@@ -266,10 +287,7 @@ class Report:
         """Add preformatted text (logs, commands, generated samples), escaped, whitespace kept."""
         self._blocks.append(f"<pre><code>{_esc(text)}</code></pre>")
 
-    def to_html(self) -> str:
-        """The complete HTML document as a string."""
-        from .. import __version__
-
+    def _header(self) -> list[str]:
         head = [f"<h1>{_esc(self.title)}</h1>"]
         meta = []
         if self.subtitle:
@@ -285,6 +303,13 @@ class Report:
                 cls = ' class="sub"' if level > 2 else ""
                 items.append(f'<li{cls}><a href="#{anchor}">{_esc(text)}</a></li>')
             head.append(f"<nav><strong>Contents</strong><ul>{''.join(items)}</ul></nav>")
+        return head
+
+    def to_html(self) -> str:
+        """The complete HTML document as a string."""
+        from .. import __version__
+
+        head = self._header()
         return "\n".join(
             [
                 "<!DOCTYPE html>",
@@ -306,6 +331,21 @@ class Report:
                 "</body>",
                 "</html>",
                 "",
+            ]
+        )
+
+    def _repr_html_(self) -> str:
+        """The report inline in Jupyter: the page's body in a ``div`` whose styles apply to it
+        alone (the notebook's own look is left as it is)."""
+        return "\n".join(
+            [
+                '<div class="glassnet-report">',
+                f"<style>{_scoped_css()}</style>",
+                "<header>",
+                *self._header(),
+                "</header>",
+                *self._blocks,
+                "</div>",
             ]
         )
 

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import PathLike, as_array, figure, save, xy_pairs
+from ._common import MplFigure, PathLike, as_array, figure, finish, xy_pairs
 
 
 def plot_forecast(
     t: Any,
     actual: Any,
     predictions: Mapping[str, Any],
-    path: PathLike,
+    path: PathLike | None = None,
     split_index: int | None = None,
     title: str = "Forecast",
     *,
     held_out_start: float | None = None,
     xlabel: str = "t",
     ylabel: str = "value",
-) -> Path:
+    zoom: bool = True,
+) -> MplFigure:
     """Plot a series with one or more forecasts; shade the held-out region.
+
+    With a train/test boundary, a second panel below shows the held-out part alone (with a
+    little of the training part before it), where the forecasts can be told apart.
 
     Args:
         t: the time of each observation, ``(T,)``; None for ``0..T-1``.
@@ -38,9 +41,10 @@ def plot_forecast(
         held_out_start: the same boundary given as a time value instead of an index (give at
             most one of the two; neither draws no boundary).
         xlabel, ylabel: axis labels.
+        zoom: draw the held-out panel (when a boundary is given).
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     fn = "plot_forecast"
     y = as_array(actual, "actual", 1, fn)
@@ -73,15 +77,34 @@ def plot_forecast(
         boundary = float(held_out_start)
         if not np.isfinite(boundary):
             raise ValueError(f"{fn} expected a finite held_out_start, got {held_out_start!r}")
-    with figure((9.0, 3.8)) as fig:
-        ax = fig.subplots()
+    right = float(np.nanmax(tt))
+    for xp, _ in curves.values():
+        right = max(right, float(np.nanmax(xp)))
+    panels = 2 if zoom and boundary is not None and boundary < right else 1
+    with figure((9.0, 3.8 if panels == 1 else 6.6)) as fig:
+        axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
+        for i, ax in enumerate(axes):
+            if boundary is not None:
+                ax.axvspan(
+                    boundary, right, color="0.5", alpha=0.15, linewidth=0,
+                    label="held out" if i == 0 else None,
+                )  # fmt: skip
+                ax.axvline(boundary, color="0.2", linestyle="--", linewidth=1.2)
+            ax.plot(
+                tt, y, color="black", linewidth=1.3 if i == 0 else 1.6,
+                label="actual" if i == 0 else None,
+            )  # fmt: skip
+            for k, (name, (xp, yp)) in enumerate(curves.items()):
+                ax.plot(
+                    xp, yp, color=f"C{k}", linewidth=1.3, alpha=0.9,
+                    label=(name or "prediction") if i == 0 else None,
+                )  # fmt: skip
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            ax.grid(True)
+        top = axes[0]
         if boundary is not None:
-            right = float(np.nanmax(tt))
-            for _, (xp, _) in curves.items():
-                right = max(right, float(np.nanmax(xp)))
-            ax.axvspan(boundary, right, color="0.5", alpha=0.15, linewidth=0, label="held out")
-            ax.axvline(boundary, color="0.2", linestyle="--", linewidth=1.2)
-            ax.annotate(
+            top.annotate(
                 "train | test",
                 xy=(boundary, 1.0),
                 xycoords=("data", "axes fraction"),
@@ -91,26 +114,44 @@ def plot_forecast(
                 va="bottom",
                 fontsize=8,
             )
-        ax.plot(tt, y, color="black", linewidth=1.3, label="actual")
-        for k, (name, (xp, yp)) in enumerate(curves.items()):
-            ax.plot(xp, yp, color=f"C{k}", linewidth=1.3, alpha=0.9, label=name or "prediction")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, pad=14 if boundary is not None else 6)
-        ax.grid(True)
+        top.set_title(title, pad=14 if boundary is not None else 6)
+        if panels == 2:
+            assert boundary is not None
+            _zoom(axes[1], tt, y, curves, boundary, right)
+            axes[1].set_title("the held-out part", fontsize=9, loc="left")
         fig.legend(loc="outside lower center", ncols=min(5, len(curves) + 2), frameon=False)
-        return save(fig, path)
+        return finish(fig, path)
+
+
+def _zoom(
+    ax: Any,
+    t: np.ndarray,
+    y: np.ndarray,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    boundary: float,
+    right: float,
+) -> None:
+    """Limit ``ax`` to the held-out span (plus a tenth of it before the boundary)."""
+    left = boundary - 0.1 * (right - boundary)
+    shown = [v[(x >= left) & (x <= right)] for x, v in [(t, y), *curves.values()]]
+    values = np.concatenate(shown)
+    values = values[np.isfinite(values)]
+    ax.set_xlim(left, right)
+    if values.size:
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        ax.set_ylim(lo - pad, hi + pad)
 
 
 def plot_gradient_norms(
     norms: Any,
-    path: PathLike,
+    path: PathLike | None = None,
     logy: bool = True,
     *,
     title: str = "Gradient norm vs distance",
     xlabel: str = "distance k (time steps back)",
     ylabel: str = r"$\|\partial L / \partial h_{t-k}\|$",
-) -> Path:
+) -> MplFigure:
     """Plot how gradient norms decay (or grow) with distance back in time, one curve per model.
 
     Args:
@@ -123,7 +164,7 @@ def plot_gradient_norms(
         title, xlabel, ylabel: labels.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     fn = "plot_gradient_norms"
     curves = xy_pairs(norms, "norms", fn)
@@ -148,12 +189,12 @@ def plot_gradient_norms(
         ax.grid(True, which="major")
         if show_legend:
             ax.legend(loc="best")
-        return save(fig, path)
+        return finish(fig, path)
 
 
 def plot_gradient_heatmap(
     matrix: Any,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     steps: Any = None,
     log: bool = True,
@@ -162,7 +203,7 @@ def plot_gradient_heatmap(
     ylabel: str = "training step",
     colorbar_label: str = "gradient norm",
     cmap: str = "magma",
-) -> Path:
+) -> MplFigure:
     """Heatmap of gradient norms: rows are training steps, columns time steps.
 
     Args:
@@ -174,7 +215,7 @@ def plot_gradient_heatmap(
         cmap: matplotlib colormap name.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     fn = "plot_gradient_heatmap"
     m = as_array(matrix, "matrix", 2, fn)
@@ -215,4 +256,4 @@ def plot_gradient_heatmap(
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-        return save(fig, path)
+        return finish(fig, path)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import PathLike, as_array, figure, save
+from ._common import MplFigure, PathLike, as_array, figure, finish
 
 # Split names recognised as a key prefix (``val_loss``, ``train/acc``) or suffix (``loss_val``).
 _SPLITS = {
@@ -27,6 +26,7 @@ _SPLIT_COLOR = {"train": "C0", None: "C0", "validation": "C1", "test": "C2"}
 _X_KEYS = ("epoch", "step", "global_step", "iteration", "iter")
 _PHASE_KEYS = ("split", "phase", "mode", "stage")
 _LOG_METRICS = ("loss", "perplexity", "ppl", "nll", "mse", "error")
+_RATE_KEYS = {"lr", "learning_rate", "lr0", "lr_0"}
 _NOT_METRICS = {"time", "elapsed", "wall_time", "timestamp", "seconds", "time_s", "duration"}
 
 
@@ -149,23 +149,62 @@ def training_series(
     return {m: panels[m] for m in order}, x_key
 
 
+def _constant(curves: Mapping[Any, tuple[np.ndarray, np.ndarray]]) -> float | None:
+    """The value of a metric that never changes (a fixed learning rate), else None."""
+    ys = np.concatenate([y for _, y in curves.values()])
+    first = float(ys[0])
+    return first if np.all(ys == first) else None
+
+
+def _draw_panel(
+    ax: Any, metric: str, curves: Mapping[Any, tuple[np.ndarray, np.ndarray]], log: bool
+) -> None:
+    both = len(curves) > 1
+    for split in sorted(curves, key=lambda s: _SPLIT_ORDER[s]):
+        x, y = curves[split]
+        ax.plot(
+            x,
+            y,
+            color=_SPLIT_COLOR[split],
+            marker="o" if len(x) <= 30 else None,
+            markersize=3,
+            linewidth=1.5,
+            label=(split or "train") if both else (split or metric),
+        )
+    if log and all(np.all(y > 0) for _, y in curves.values()):
+        ax.set_yscale("log")
+    ax.grid(True)
+
+
+def _spans_decades(curves: Mapping[Any, tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether positive values range over a factor of 10 or more (worth a log axis)."""
+    ys = np.concatenate([y for _, y in curves.values()])
+    return bool(np.all(ys > 0) and ys.max() >= 10 * ys.min())
+
+
 def plot_training_curves(
     history: Mapping[str, Sequence[float]] | Sequence[Mapping[str, Any]],
-    path: PathLike,
+    path: PathLike | None = None,
     title: str = "Training curves",
     *,
     x_label: str | None = None,
     logy: bool = False,
     max_cols: int = 3,
-) -> Path:
+) -> MplFigure:
     """Plot loss and metrics against epoch or step: one panel per metric, train and validation
     on the same axes.
+
+    Loss and metrics (``acc``, ...) get the full-height panels. The optimizer's diagnostics get a
+    short strip below them: the gradient norm (any key containing ``grad_norm``; on a log scale
+    when it spans a decade) and the learning rate when it changes; a learning rate that never
+    changes is given in the title instead of a flat panel. Epoch axes carry integer ticks only.
 
     Args:
         history: ``{"loss": [...], "val_loss": [...], "acc": [...], ...}`` (optionally with an
             ``"epoch"``/``"step"`` list) or a list of per-epoch/per-step dicts such as the
             Trainer's JSON-lines log. Grouping rules: see :func:`training_series`.
-        path: where to write the figure (``.png`` unless another suffix is given).
+        path: where to write the figure (``.png`` unless another suffix is given); None only
+            returns it.
         title: figure title.
         x_label: x-axis label; defaults to the x key found (``"epoch"`` when none).
         logy: log-scale the y axis of loss-like panels (names containing ``loss``,
@@ -173,60 +212,89 @@ def plot_training_curves(
         max_cols: panels per row.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
 
-    >>> import tempfile, os
-    >>> p = plot_training_curves({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7]},
-    ...                          os.path.join(tempfile.mkdtemp(), "curves.png"))
-    >>> p.name
-    'curves.png'
+    >>> fig = plot_training_curves({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7],
+    ...                             "lr": [0.01, 0.01, 0.01]})
+    >>> [ax.get_title() for ax in fig.axes], fig.get_suptitle()
+    (['loss'], 'Training curves  (lr 0.01 throughout)')
     """
+    from matplotlib.ticker import MaxNLocator
+
     panels, x_key = training_series(history)
     label = x_label if x_label is not None else (x_key or "epoch")
-    n = len(panels)
+    main: dict[str, Any] = {}
+    strip: dict[str, Any] = {}
+    notes = []
+    for metric, curves in panels.items():
+        name = metric.lower()
+        if name in _RATE_KEYS:
+            value = _constant(curves)
+            if value is None:
+                strip[metric] = curves
+            else:
+                notes.append(f"{metric} {value:.4g} throughout")
+        elif "grad_norm" in name:
+            strip[metric] = curves
+        else:
+            main[metric] = curves
+    if not main:  # nothing but diagnostics: draw them full size
+        main, strip = strip or dict(panels), {}
+    n = len(main)
     cols = min(n, max(1, int(max_cols)))
     rows = math.ceil(n / cols)
-    with figure((4.0 * cols + 0.4, 3.0 * rows + 0.5)) as fig:
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for ax in axes.flat[n:]:
-            ax.set_visible(False)
-        for ax, (metric, curves) in zip(axes.flat, panels.items()):
-            both = len(curves) > 1
-            for split in sorted(curves, key=lambda s: _SPLIT_ORDER[s]):
-                x, y = curves[split]
-                name = (split or "train") if both else (split or metric)
-                ax.plot(
-                    x,
-                    y,
-                    color=_SPLIT_COLOR[split],
-                    marker="o" if len(x) <= 30 else None,
-                    markersize=3,
-                    linewidth=1.5,
-                    label=name,
-                )
+    width = max(4.0 * cols, 3.2 * len(strip)) + 0.4
+    integer_x = x_key in (None, "epoch") or all(
+        np.all(x == np.round(x)) for curves in panels.values() for x, _ in curves.values()
+    )
+    with figure((width, 3.0 * rows + (1.7 if strip else 0.0) + 0.5)) as fig:
+        grid = fig.add_gridspec(
+            rows + bool(strip), 1, height_ratios=[1.0] * rows + ([0.5] if strip else [])
+        )
+        axes = []
+        for r in range(rows):
+            row = grid[r].subgridspec(1, cols)
+            axes += [fig.add_subplot(row[0, c]) for c in range(cols) if r * cols + c < n]
+        for ax, (metric, curves) in zip(axes, main.items()):
             loss_like = any(k in metric.lower() for k in _LOG_METRICS)
-            if logy and loss_like and all(np.all(y > 0) for _, y in curves.values()):
-                ax.set_yscale("log")
+            _draw_panel(ax, metric, curves, logy and loss_like)
             ax.set_title(metric)
-            ax.set_xlabel(label)
             ax.set_ylabel(metric)
-            ax.grid(True)
             ax.legend(loc="best")
-        fig.suptitle(title)
-        return save(fig, path)
+        if strip:
+            row = grid[rows].subgridspec(1, len(strip))
+            for c, (metric, curves) in enumerate(strip.items()):
+                ax = fig.add_subplot(row[0, c])
+                axes.append(ax)
+                _draw_panel(
+                    ax, metric, curves, "grad_norm" in metric.lower() and _spans_decades(curves)
+                )
+                ax.set_title(metric, fontsize=9)
+                if len(curves) > 1:
+                    ax.legend(loc="best")
+        xs = np.concatenate([x for curves in panels.values() for x, _ in curves.values()])
+        first, last = math.ceil(float(xs.min())), math.floor(float(xs.max()))
+        for ax in axes:
+            ax.set_xlabel(label)
+            if integer_x and last - first < 8:  # few epochs: a tick at each
+                ax.set_xticks(range(first, last + 1))
+            elif integer_x:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.suptitle(f"{title}  ({'; '.join(notes)})" if notes else title)
+        return finish(fig, path)
 
 
 def plot_bar_table(
     names: Sequence[str],
     values: Sequence[float] | Mapping[str, Sequence[float]],
-    path: PathLike,
+    path: PathLike | None = None,
     baseline: float | Sequence[float] | None = None,
     *,
     title: str = "Results",
     xlabel: str = "value",
     baseline_label: str = "baseline",
     fmt: str = "{:.3g}",
-) -> Path:
+) -> MplFigure:
     """Horizontal bar chart of task results, each bar labelled with its value.
 
     Args:
@@ -241,7 +309,7 @@ def plot_bar_table(
         fmt: format of the value labels.
 
     Returns:
-        The path written.
+        The figure (a matplotlib ``Figure``), saved to ``path`` when one is given.
     """
     fn = "plot_bar_table"
     if isinstance(names, str) or not isinstance(names, Sequence):
@@ -319,4 +387,4 @@ def plot_bar_table(
         ax.grid(True, axis="x")
         if k > 1 or ref is not None:
             ax.legend(loc="best")
-        return save(fig, path)
+        return finish(fig, path)
