@@ -17,7 +17,8 @@ import numpy as np
 from glassnet.cli import main
 from glassnet.train import load_state
 
-ARGS = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--no-progress", "--epochs", "16"]
+ARGS = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--no-progress", "--no-figures"]
+ARGS += ["--epochs", "16"]
 ENTRY = "import sys; from glassnet.cli import main; sys.exit(main())"
 CK = "checkpoint.safetensors"
 

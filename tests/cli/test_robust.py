@@ -12,7 +12,7 @@ from glassnet.train import load_state, save_state
 
 from ..train.lock_holder import lock_held_elsewhere
 
-FC = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--no-progress"]
+FC = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--no-progress", "--no-figures"]
 
 
 def run(args, capsys):
@@ -128,7 +128,8 @@ def test_nan_images_and_absurd_labels_are_refused_up_front(tmp_path, capsys):
     [
         (["--lr", "0.5"], ["--lr 0.5 differs from the checkpoint's 0.01", "--override lr"]),
         (["--batch-size", "8"], ["--batch-size 8 differs from the checkpoint's 16"]),
-        (["--clip", "1"], ["--clip 1.0 differs from the checkpoint's (none)"]),
+        (["--clip", "2"], ["--clip 2.0 differs from the checkpoint's 1.0"]),
+        (["--clip", "none"], ["--clip (none) differs from the checkpoint's 1.0"]),
         (["--seed", "7"], ["--seed 7 differs from the checkpoint's 0", "cannot change"]),
         (["--hidden", "9"], ["--hidden 9 differs", "cannot change on resume"]),
         (["--tau", "3"], ["--tau 3 differs"]),

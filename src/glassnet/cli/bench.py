@@ -13,19 +13,24 @@ GROUP_CHOICES = ("conv", "pool", "rnn", "train", "all")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options shared by ``glassnet bench`` and ``benchmarks/run.py``."""
     p.add_argument(
-        "group", nargs="?", default="all", choices=GROUP_CHOICES, help="cases to run (default all)"
+        "group", nargs="?", default="all", choices=GROUP_CHOICES, help="cases to run (default: all)"
     )
     p.add_argument(
         "--quick", action="store_true", help="smoke run: smaller shapes, 2 timed calls per side"
     )
-    p.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    p.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results as JSON (default: none)"
+    )
     p.add_argument(
         "--markdown",
         type=Path,
         metavar="PATH",
-        help="replace the table between the bench-table markers of PATH (docs/benchmarks.md)",
+        help="replace the table between the bench-table markers of PATH (docs/benchmarks.md; "
+        "default: none)",
     )
-    p.add_argument("--repeat", type=int, metavar="N", help="timed calls per side (default 12)")
+    p.add_argument(
+        "--repeat", type=int, metavar="N", help="timed calls per side (default: 12, 2 with --quick)"
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurements")
 
 

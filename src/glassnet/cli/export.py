@@ -25,9 +25,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "checkpoint", type=Path, help="checkpoint.safetensors written by `glassnet train`"
     )
-    p.add_argument("--onnx", type=Path, default=None, help="write an ONNX model here")
-    p.add_argument("--safetensors", type=Path, default=None, help="write the weights here")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17, default 17)")
+    p.add_argument(
+        "--onnx", type=Path, default=None, help="write an ONNX model here (default: none)"
+    )
+    p.add_argument(
+        "--safetensors", type=Path, default=None, help="write the weights here (default: none)"
+    )
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17)")
     p.set_defaults(func=run)
 
 

@@ -39,12 +39,12 @@ def register(sub: Any) -> None:
             "--out",
             type=Path,
             default=Path(f"runs/gradflow/{name}"),
-            help=f"output directory (default runs/gradflow/{name})",
+            help="output directory",
         )
         q.add_argument(
             "--quick", action="store_true", help="tiny sizes: a smoke run of a few seconds"
         )
-        q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        q.add_argument("--seed", type=int, default=0, help="random seed")
         q.set_defaults(func=run, experiment=name)
     p.set_defaults(func=_help(p))
 

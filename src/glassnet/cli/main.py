@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 from ..data.download import DownloadError
@@ -29,8 +30,56 @@ class CLIError(Exception):
 USER_ERRORS = (CLIError, ValueError, TypeError, OSError, DownloadError)
 
 
+def show_default(value: Any) -> str:
+    """A flag's default as it is typed on the command line (``16,32``, ``none``, ``'\\n'``)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if value is None:
+        return "none"
+    if isinstance(value, str) and (not value or not value.isprintable() or " " in value):
+        return repr(value)
+    return str(value)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default, taken from the parser (the one source).
+
+    Flags without a value (``--resume``) and options whose default is None (``--out``, whose
+    help says what happens instead) are left as written.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if isinstance(action, argparse.BooleanOptionalAction) and isinstance(default, bool):
+            # Python < 3.14 appends "(default: True)" itself
+            text = text.replace(" (default: %(default)s)", "")
+            return f"{text} (default: {'on' if default else 'off'})"
+        if (
+            not action.option_strings
+            or action.nargs == 0
+            or default is None
+            or default is argparse.SUPPRESS
+            or isinstance(default, bool)
+            or (isinstance(default, (list, tuple)) and not default)
+            or "%(default)" in text
+            or "(default" in text  # written by hand (what a None default means)
+        ):
+            return text
+        shown = show_default(default).replace("%", "%%")
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with ``HelpFormatter``; sub-command parsers inherit it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="glassnet",
         description=(
             "Convolutional and recurrent neural networks from first principles on NumPy. "

@@ -161,6 +161,7 @@ def build_cnn(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) ->
         channels=tuple(m["channels"]),
         hidden=tuple(m["hidden"]),
         batch_norm=m.get("batch_norm", False),
+        dropout=m.get("dropout", 0.0),
         rng=rng,
     )
 
@@ -465,6 +466,11 @@ def check_config(state: dict[str, Any]) -> dict[str, Any]:
             raise CheckpointError(f"the config's image_size {S} is too small for {blocks} blocks")
         if not isinstance(m.get("batch_norm", False), bool):
             raise CheckpointError("the checkpoint's config model.batch_norm must be a bool")
+        p = m.get("dropout", 0.0)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise CheckpointError(
+                f"the checkpoint's config model.dropout must be a number in [0, 1), got {p!r}"
+            )
         classes = _need(cfg, "classes", "config")
         if not isinstance(classes, list) or len(classes) != k:
             raise CheckpointError(f"the checkpoint's config classes must be a list of {k} names")

@@ -17,11 +17,9 @@ def register(sub: Any) -> None:
             "sonnets; prints a summary and writes report.html with the figures."
         ),
     )
-    p.add_argument(
-        "--out", type=Path, default=Path("runs/tour"), help="output directory (default runs/tour)"
-    )
+    p.add_argument("--out", type=Path, default=Path("runs/tour"), help="output directory")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of a few seconds")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.set_defaults(func=run)
 
 

@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import data as D
 from .. import manual_seed
 from .._atomic import remove_stale_temps
 from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data import CharVocab, DataLoader, TensorDataset
 from ..nn import CrossEntropyLoss, MSELoss
-from ..optim import Adam
+from ..optim import Adam, AdamW
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..seq import lm as LM
 from ..seq.forecast import forecast as free_run
 from ..seq.forecast import mae, one_step_forecast, rmse
@@ -40,10 +42,16 @@ from .main import CLIError
 
 CHECKPOINT = "checkpoint.safetensors"
 # What a run writes into --out (what --overwrite removes; nothing else is ever deleted).
-RUN_FILES = (CHECKPOINT, CHECKPOINT + ".json", "metrics.jsonl", "curves.png", "filters.png")
+RUN_FILES = (
+    *(CHECKPOINT, CHECKPOINT + ".json", "metrics.jsonl"),
+    *("curves.png", "filters.png", "forecast.png"),
+)
 # The flags that change a run: recorded in the checkpoint's config and checked by --resume.
 RUN_FLAGS = {
-    "cnn": ("data", "channels", "hidden", "test_fraction", "lr", "batch_size", "clip", "seed"),
+    "cnn": (
+        *("data", "channels", "hidden", "batch_norm", "dropout", "test_fraction"),
+        *("lr", "weight_decay", "schedule", "batch_size", "clip", "seed"),
+    ),
     "charlm": (
         *("data", "cell", "hidden", "layers", "embed", "seq_len", "val_fraction"),
         *("lr", "batch_size", "clip", "seed"),
@@ -131,19 +139,76 @@ def _task_parser(tsub: Any, name: str, help: str) -> argparse.ArgumentParser:
     return p
 
 
-def _common(p: argparse.ArgumentParser, epochs: int, lr: float, batch: int) -> None:
-    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"epochs (default {epochs})")
+# Training defaults that differ between tasks, in one place: the parsers take them from here,
+# so --help shows exactly what a run uses. The recurrent models (charlm, and the rnn/lstm/gru
+# forecasters) clip the gradient norm at 1.0 by default; --clip none turns clipping off.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cnn": {"epochs": 20, "lr": 3e-3, "batch_size": 32, "clip": None},
+    "charlm": {"epochs": 5, "lr": 3e-3, "batch_size": 32, "clip": 1.0},
+    "forecast": {"epochs": 60, "lr": 1e-2, "batch_size": 16, "clip": 1.0},
+}
+# What a checkpoint written before a flag existed (config without "args_version") did: resuming
+# it keeps that behaviour. charlm and the recurrent forecasters clipped at 1.0 while recording
+# --clip as none; the CNN had no batch norm, dropout, weight decay or schedule.
+ARGS_VERSION = 2
+LEGACY_ARGS = {"batch_norm": False, "dropout": 0.0, "weight_decay": 0.0, "schedule": "constant"}
+RECURRENT = ("lstm", "gru", "rnn")
+
+
+def clip_value(text: str) -> float | None:
+    """``--clip``: a positive number, or ``none`` for no clipping."""
+    if text.strip().lower() in ("none", "off"):
+        return None
+    return positive_float(text)
+
+
+def dropout_value(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text}")
+    return v
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= v < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return v
+
+
+class _GivenBool(argparse.BooleanOptionalAction):
+    """``--flag/--no-flag`` that notes it was given (as ``_Given``)."""
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        super().__call__(parser, namespace, values, option)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
+def _common(p: argparse.ArgumentParser, task: str) -> None:
+    d = TASK_DEFAULTS[task]
+    p.add_argument("--epochs", type=positive_int, default=d["epochs"], help="epochs")
+    p.add_argument("--lr", type=positive_float, default=d["lr"], help="learning rate")
+    p.add_argument("--batch-size", type=positive_int, default=d["batch_size"], help="batch size")
     p.add_argument(
-        "--lr", type=positive_float, default=lr, help=f"Adam learning rate (default {lr})"
+        "--clip",
+        type=clip_value,
+        default=d["clip"],
+        metavar="NORM",
+        help="clip the joint gradient norm to NORM before each step; 'none': no clipping"
+        + ("" if d["clip"] is not None else " (default: none)"),
     )
+    p.add_argument("--seed", type=int, default=0, help="random seed (split, initialisation)")
     p.add_argument(
-        "--batch-size", type=positive_int, default=batch, help=f"batch size (default {batch})"
+        "--out", type=Path, default=None, help=f"output directory (default: runs/{task})"
     )
-    p.add_argument(
-        "--clip", type=positive_float, default=None, help="clip the gradient norm to this value"
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="output directory (default runs/<task>)")
     p.add_argument(
         "--resume",
         action="store_true",
@@ -165,10 +230,20 @@ def _common(p: argparse.ArgumentParser, epochs: int, lr: float, batch: int) -> N
         "--on-nonfinite",
         choices=["stop", "skip"],
         default="stop",
-        help="a step with NaN/inf loss or gradients is never applied: stop the run (default; "
-        "the last checkpoint is kept) or skip the step",
+        help="a step with NaN/inf loss or gradients is never applied: stop the run (the last "
+        "checkpoint is kept) or skip the step",
     )
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="write no figures (curves.png, filters.png, forecast.png) into --out",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar or progress lines; print only one summary line per epoch",
+    )
 
 
 def register(sub: Any) -> None:
@@ -180,51 +255,69 @@ def register(sub: Any) -> None:
         "--data",
         default="digits",
         help="digits | mnist | fashion-mnist | FILE.npz (arrays images, labels) | "
-        "FOLDER (one sub-folder of images per class); default digits",
+        "FOLDER (one sub-folder of images per class)",
+    )
+    cnn.add_argument("--channels", type=int_list, default=[16, 32], help="conv channels")
+    cnn.add_argument("--hidden", type=int_list, default=[64], help="hidden widths of the head")
+    cnn.add_argument(
+        "--batch-norm",
+        action=_GivenBool,
+        default=True,
+        help="batch norm after every convolution",
     )
     cnn.add_argument(
-        "--channels", type=int_list, default=[16, 32], help="conv channels (default 16,32)"
+        "--dropout", type=dropout_value, default=0.0, help="dropout before each linear layer"
     )
     cnn.add_argument(
-        "--hidden", type=int_list, default=[64], help="hidden widths of the head (default 64)"
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.0,
+        help="decoupled weight decay (AdamW; 0: Adam)",
     )
     cnn.add_argument(
-        "--test-fraction", type=fraction, default=0.2, help="held-out fraction (default 0.2)"
+        "--schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help="learning rate over the epochs: constant, or cosine annealing to 0",
     )
-    _common(cnn, epochs=15, lr=3e-3, batch=32)
+    cnn.add_argument("--test-fraction", type=fraction, default=0.2, help="held-out fraction")
+    _common(cnn, "cnn")
     cnn.set_defaults(func=train_cnn)
 
     lm = _task_parser(tsub, "charlm", "character language model (Embedding -> RNN -> Linear)")
+    lm.add_argument("--data", default="sonnets", help="sonnets | tragedies | FILE.txt")
+    lm.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="recurrent cell")
+    lm.add_argument("--hidden", type=positive_int, default=256, help="hidden size")
+    lm.add_argument("--layers", type=positive_int, default=1, help="recurrent layers")
+    lm.add_argument("--embed", type=positive_int, default=64, help="embedding size")
     lm.add_argument(
-        "--data", default="sonnets", help="sonnets | tragedies | FILE.txt (default sonnets)"
+        "--seq-len", type=positive_int, default=64, help="characters per truncated-BPTT step"
     )
-    lm.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    lm.add_argument("--hidden", type=positive_int, default=256, help="hidden size (default 256)")
-    lm.add_argument("--layers", type=positive_int, default=1, help="recurrent layers (default 1)")
-    lm.add_argument("--embed", type=positive_int, default=64, help="embedding size (default 64)")
-    lm.add_argument("--seq-len", type=positive_int, default=64, help="TBPTT steps (default 64)")
     lm.add_argument(
-        "--val-fraction", type=fraction, default=0.1, help="held-out tail (default 0.1)"
+        "--val-fraction",
+        type=fraction,
+        default=0.1,
+        help="held-out tail of the text (validation loss every epoch)",
     )
-    _common(lm, epochs=5, lr=3e-3, batch=32)
-    lm.set_defaults(func=train_charlm, clip=None)
+    _common(lm, "charlm")
+    lm.set_defaults(func=train_charlm)
 
     fc = _task_parser(tsub, "forecast", "forecast a series with AR, MLP-AR or an RNN/LSTM/GRU")
+    fc.add_argument("--data", default="sunspots", help="sunspots | co2 | sine | FILE.csv")
     fc.add_argument(
-        "--data", default="sunspots", help="sunspots | co2 | sine | FILE.csv (default sunspots)"
+        "--column", default=None, help="CSV column to forecast (with FILE.csv; default: none)"
     )
-    fc.add_argument("--column", default=None, help="CSV column to forecast (with FILE.csv)")
-    fc.add_argument("--model", choices=["ar", "mlp", "rnn", "lstm", "gru"], default="lstm")
-    fc.add_argument("--tau", type=positive_int, default=8, help="AR window (ar, mlp; default 8)")
-    fc.add_argument("--hidden", type=positive_int, default=32, help="hidden size (default 32)")
-    fc.add_argument("--layers", type=positive_int, default=1, help="recurrent layers (default 1)")
+    fc.add_argument(
+        "--model", choices=["ar", "mlp", "rnn", "lstm", "gru"], default="lstm", help="forecaster"
+    )
+    fc.add_argument("--tau", type=positive_int, default=8, help="AR window (ar, mlp)")
+    fc.add_argument("--hidden", type=positive_int, default=32, help="hidden size (mlp, rnn)")
+    fc.add_argument("--layers", type=positive_int, default=1, help="recurrent layers")
     fc.add_argument(
         "--seq-len", type=positive_int, default=64, help="training subsequence length (rnn)"
     )
-    fc.add_argument(
-        "--test-fraction", type=fraction, default=0.2, help="held-out tail (default 0.2)"
-    )
-    _common(fc, epochs=60, lr=1e-2, batch=16)
+    fc.add_argument("--test-fraction", type=fraction, default=0.2, help="held-out tail")
+    _common(fc, "forecast")
     fc.set_defaults(func=train_forecast)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint written by `glassnet train`")
@@ -232,7 +325,9 @@ def register(sub: Any) -> None:
     ev.add_argument(
         "--data", default=None, help="other data of the checkpoint's kind (default: its own)"
     )
-    ev.add_argument("--column", default=None, help="CSV column (forecast checkpoints)")
+    ev.add_argument(
+        "--column", default=None, help="CSV column (forecast checkpoints; default: its own)"
+    )
     ev.set_defaults(func=evaluate)
 
     gen = sub.add_parser("generate", help="generate text from a charlm checkpoint")
@@ -240,25 +335,42 @@ def register(sub: Any) -> None:
     gen.add_argument(
         "--prefix",
         default="\n",
-        help="text to warm the state up on (default a newline); characters the model never "
-        "saw read as <unk>",
+        help="text to warm the state up on; characters the model never saw read as <unk>",
     )
     gen.add_argument("--length", type=positive_int, default=300, help="characters to generate")
-    gen.add_argument("--temperature", type=positive_float, default=0.8)
-    gen.add_argument("--top-k", type=positive_int, default=None)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=0.8,
+        help="divides the logits: below 1 is more conservative, above 1 more random",
+    )
+    gen.add_argument(
+        "--top-k",
+        type=positive_int,
+        default=None,
+        help="sample only from the k most likely characters (default: all)",
+    )
+    gen.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
     gen.set_defaults(func=generate)
 
     fo = sub.add_parser("forecast", help="continue a series from a forecast checkpoint")
     fo.add_argument("checkpoint", type=Path)
+    fo.add_argument("--steps", type=positive_int, default=20, help="values to forecast")
     fo.add_argument(
-        "--steps", type=positive_int, default=20, help="values to forecast (default 20)"
+        "--csv",
+        type=Path,
+        default=None,
+        help="write step,value rows to this file (default: print them)",
     )
-    fo.add_argument("--csv", type=Path, default=None, help="write step,value rows to this file")
     fo.set_defaults(func=forecast)
 
 
 # ----------------------------------------------------------------------------- helpers
+def _progress(args: argparse.Namespace) -> str:
+    """The Trainer's progress mode: bars or lines, or (--no-progress) the epoch lines only."""
+    return "summary" if args.no_progress else "auto"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value))
@@ -268,7 +380,7 @@ def _show(value: Any) -> str:
 def _same_kind(value: Any, reference: Any) -> bool:
     """Whether a recorded flag value has the type the flag parses to (``reference``'s)."""
     if isinstance(value, bool) or isinstance(reference, bool):
-        return False
+        return isinstance(value, bool) and isinstance(reference, bool)
     if isinstance(reference, list):
         return isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -347,7 +459,14 @@ class Run:
                 f"--resume: {self.ckpt} is a {cfg['task']} run; continue it with "
                 f"`glassnet train {cfg['task']} --out {self.out} --resume`"
             )
-        saved = cfg["args"]
+        saved = dict(cfg["args"])
+        if cfg.get("args_version", 1) < ARGS_VERSION:
+            for dest, value in LEGACY_ARGS.items():
+                if dest in RUN_FLAGS[self.task]:
+                    saved.setdefault(dest, value)
+            recurrent = self.task == "charlm" or cfg["model"].get("kind") in RECURRENT
+            if recurrent and saved.get("clip") is None:
+                saved["clip"] = 1.0
         given: frozenset[str] = getattr(args, "given", frozenset())
         for dest in RUN_FLAGS[self.task]:
             if dest not in saved or not _same_kind(saved[dest], getattr(args, dest)):
@@ -487,12 +606,20 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
             "image_size": int(images.shape[-1]),
             "channels": args.channels,
             "hidden": args.hidden,
+            "batch_norm": args.batch_norm,
+            "dropout": args.dropout,
         },
         "args": run.record(),
+        "args_version": ARGS_VERSION,
     }
     manual_seed(args.seed)
     model = tasks.build_cnn(cfg)
-    opt = Adam(model.parameters(), lr=args.lr)
+    opt = (
+        AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+        if args.weight_decay
+        else Adam(model.parameters(), lr=args.lr)
+    )
+    schedule = CosineAnnealingLR(opt, T_max=args.epochs) if args.schedule == "cosine" else None
     loader = DataLoader(
         TensorDataset(images[tr], labels[tr]),
         args.batch_size,
@@ -504,10 +631,11 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
         model,
         CrossEntropyLoss(),
         opt,
+        scheduler=schedule,
         metrics={"acc": accuracy},
         clip_grad_norm=args.clip,
         log_path=out / "metrics.jsonl",
-        progress=not args.no_progress,
+        progress=_progress(args),
         config=cfg,
         on_nonfinite=args.on_nonfinite,
     )
@@ -517,10 +645,11 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
         f"cnn on {args.data}: test accuracy {h['val_acc'][-1]:.4f} ({len(te)} held-out images), "
         f"{seconds:.1f} s; checkpoint {run.ckpt}"
     )
-    from ..viz import plot_filters, plot_training_curves
+    if args.figures:
+        from ..viz import plot_filters, plot_training_curves
 
-    plot_training_curves(h, out / "curves.png", title=f"LeNet on {args.data}")
-    plot_filters(model.features[0].weight.data, out / "filters.png")
+        plot_training_curves(h, out / "curves.png", title=f"LeNet on {args.data}")
+        plot_filters(model.features[0].weight.data, out / "filters.png")
     return 0
 
 
@@ -528,6 +657,16 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
 def _text_split(text: str, val_fraction: float) -> tuple[str, str]:
     n_val = max(int(len(text) * val_fraction), 2)
     return text[:-n_val], text[-n_val:]
+
+
+def _text_batch(ids: np.ndarray, parts: int = 16) -> tuple[Tensor, Tensor]:
+    """The validation text as one batch of ``parts`` contiguous rows, each read from the zero
+    state: its mean loss is the log of ``LM.perplexity`` (which cuts the text the same way)."""
+    B = min(parts, ids.shape[0] - 1)
+    per = (ids.shape[0] - 1) // B
+    x = ids[: B * per].reshape(B, per)  # (B, per)
+    y = ids[1 : B * per + 1].reshape(B, per)  # (B, per): the next character of each
+    return Tensor(x.astype(np.int64)), Tensor(y.astype(np.int64))
 
 
 def train_charlm(args: argparse.Namespace) -> int:
@@ -555,6 +694,7 @@ def _train_charlm(args: argparse.Namespace, run: Run) -> int:
         },
         "seq_len": args.seq_len,
         "args": run.record(),
+        "args_version": ARGS_VERSION,
     }
     manual_seed(args.seed)
     model = tasks.build_charlm(cfg)
@@ -568,15 +708,15 @@ def _train_charlm(args: argparse.Namespace, run: Run) -> int:
         model,
         None,
         Adam(model.parameters(), lr=args.lr),
-        clip_grad_norm=args.clip or 1.0,
+        clip_grad_norm=args.clip,
         callbacks=[stream],
         step_fn=stream.step,
         log_path=out / "metrics.jsonl",
-        progress=not args.no_progress,
+        progress=_progress(args),
         config=cfg,
         on_nonfinite=args.on_nonfinite,
     )
-    seconds = run.fit(trainer, stream)
+    seconds = run.fit(trainer, stream, [_text_batch(vocab.encode(val_text))])
     ppl = LM.perplexity(model, val_text, vocab=vocab)
     uni = LM.unigram_perplexity(train_text, val_text, vocab=vocab)
     sample = LM.sample(
@@ -587,9 +727,10 @@ def _train_charlm(args: argparse.Namespace, run: Run) -> int:
         f"(unigram {uni:.2f}), {seconds:.1f} s; checkpoint {run.ckpt}"
         f"\n--- sample ---\n{sample}"
     )
-    from ..viz import plot_training_curves
+    if args.figures:
+        from ..viz import plot_training_curves
 
-    plot_training_curves(trainer.history, out / "curves.png", title=f"CharLM on {args.data}")
+        plot_training_curves(trainer.history, out / "curves.png", title=f"CharLM on {args.data}")
     return 0
 
 
@@ -619,8 +760,11 @@ def _train_forecast(args: argparse.Namespace, run: Run) -> int:
             "num_layers": args.layers,
         },
         "args": run.record(),
+        "args_version": ARGS_VERSION,
     }
-    _, z, n_train = tasks.forecast_arrays(cfg, series)
+    scaler, z, n_train = tasks.forecast_arrays(cfg, series)
+    # What the model's inputs and outputs are measured in (exported into ONNX metadata).
+    cfg["scaler"] = scaler_dict(scaler)
     if n_train <= max(args.tau, 8) + 1:
         raise CLIError(f"{name}: the training part ({n_train} values) is too short")
     manual_seed(args.seed)
@@ -629,7 +773,7 @@ def _train_forecast(args: argparse.Namespace, run: Run) -> int:
     rng = np.random.default_rng(args.seed)
     common = {
         "log_path": run.out / "metrics.jsonl",
-        "progress": not args.no_progress,
+        "progress": _progress(args),
         "config": cfg,
         "on_nonfinite": args.on_nonfinite,
     }
@@ -650,12 +794,13 @@ def _train_forecast(args: argparse.Namespace, run: Run) -> int:
             model,
             None,
             Adam(model.parameters(), lr=args.lr),
-            clip_grad_norm=args.clip or 1.0,
+            clip_grad_norm=args.clip,
             step_fn=tasks.recurrent_step(8),
             **common,
         )
     seconds = run.fit(trainer, loader)
-    rows = _forecast_scores(model, cfg, series)
+    pred = _one_step(model, cfg, series)
+    rows = _forecast_scores(pred, series, args.model)
     print(
         f"forecast ({args.model}) on {name}, last {len(series) - n_train} values held out, "
         f"{seconds:.1f} s:"
@@ -663,18 +808,58 @@ def _train_forecast(args: argparse.Namespace, run: Run) -> int:
     for r in rows:
         print(f"  {r['model']:<12} RMSE {r['rmse']:.4g}   MAE {r['mae']:.4g}")
     print(f"checkpoint {run.ckpt}")
+    if args.figures:
+        from ..viz import plot_forecast, plot_training_curves
+
+        plot_training_curves(
+            trainer.history, run.out / "curves.png", title=f"{args.model} forecaster on {name}"
+        )
+        t, unit = _series_time(args.data, len(series))
+        plot_forecast(
+            t,
+            series,
+            {f"{args.model}, one step ahead": np.concatenate([np.full(n_train, np.nan), pred])},
+            run.out / "forecast.png",
+            split_index=n_train,
+            title=f"{name}: one-step-ahead forecasts of the held-out tail "
+            f"(RMSE {rows[0]['rmse']:.4g}, persistence {rows[1]['rmse']:.4g})",
+            xlabel=unit,
+            ylabel=name,
+        )
     return 0
 
 
-def _forecast_scores(model: Any, cfg: dict[str, Any], series: np.ndarray) -> list[dict[str, Any]]:
+def scaler_dict(scaler: Any) -> dict[str, float]:
+    """A fitted ``Standardizer`` of a 1-d series as ``{"mean": m, "std": s}``."""
+    mean = np.asarray(scaler.mean_, dtype=np.float64).reshape(-1)  # (1,): one series
+    std = np.asarray(scaler.std_, dtype=np.float64).reshape(-1)
+    return {"mean": float(mean[0]), "std": float(std[0])}
+
+
+def _series_time(spec: str, n: int) -> tuple[np.ndarray, str]:
+    """The time axis of a series for figures: the years of the bundled sunspots, else steps."""
+    if spec == "sunspots":
+        years = np.asarray(D.load_sunspots().years, dtype=np.float64)
+        if years.shape == (n,):
+            return years, "year"
+    return np.arange(n, dtype=np.float64), "t"
+
+
+def _one_step(model: Any, cfg: dict[str, Any], series: np.ndarray) -> np.ndarray:
+    """One-step-ahead forecasts of the held-out tail, in the series' own units."""
     scaler, z, n_train = tasks.forecast_arrays(cfg, series)
     pred = one_step_forecast(model, z, start=n_train, tau=cfg["model"]["tau"])
-    pred = np.asarray(scaler.inverse_transform(pred))
+    return np.asarray(scaler.inverse_transform(pred))
+
+
+def _forecast_scores(pred: np.ndarray, series: np.ndarray, kind: str) -> list[dict[str, Any]]:
+    """RMSE and MAE of ``pred`` (the held-out tail), of persistence and of the training mean."""
+    n_train = len(series) - len(pred)
     target = series[n_train:]
     persist = series[n_train - 1 : -1]
     mean = np.full_like(target, series[:n_train].mean())
     return [
-        {"model": cfg["model"]["kind"], "rmse": rmse(pred, target), "mae": mae(pred, target)},
+        {"model": kind, "rmse": rmse(pred, target), "mae": mae(pred, target)},
         {"model": "persistence", "rmse": rmse(persist, target), "mae": mae(persist, target)},
         {"model": "mean", "rmse": rmse(mean, target), "mae": mae(mean, target)},
     ]
@@ -717,7 +902,8 @@ def evaluate(args: argparse.Namespace) -> int:
         series, _name = tasks.load_series(
             args.data or cfg["data"]["spec"], args.column or cfg["data"]["column"]
         )
-        for r in _forecast_scores(model, cfg, series):
+        pred = _one_step(model, cfg, series)
+        for r in _forecast_scores(pred, series, cfg["model"]["kind"]):
             print(f"{r['model']:<12} RMSE {r['rmse']:.4g}   MAE {r['mae']:.4g}")
     return 0
 
