@@ -1,10 +1,11 @@
 """What `glassnet train` shows and writes: progress in a pipe and on a terminal, honest --help
-defaults, validation curves, the forecast figure and the CNN recipe flags."""
+defaults, validation curves, the forecast figure, the CNN recipe flags and ONNX metadata."""
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import math
 import os
 import pty
@@ -13,6 +14,7 @@ import struct
 import subprocess
 import sys
 import termios
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +30,7 @@ from ..viz._png import count, pixels
 ENTRY = "import sys; from glassnet.cli import main; sys.exit(main())"
 FC = ["train", "forecast", "--model", "mlp", "--hidden", "8", "--epochs", "2", "--no-figures"]
 NUM = r"[-+0-9.e]+"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args, capsys):
@@ -276,3 +279,54 @@ def test_cnn_recipe_flags(tmp_path, capsys):
     assert " lr 0.0015 " in printed.splitlines()[0]  # a schedule shows its lr per epoch
     code, printed, _ = run(["eval", out / "checkpoint.safetensors"], capsys)
     assert code == 0 and printed.startswith("accuracy ")
+
+
+# ----------------------------------------------------------------------------- ONNX metadata
+def _interop_snippet() -> str:
+    doc = (ROOT / "docs" / "interop.md").read_text()
+    section = doc[doc.index("## What an exported file tells its user") :]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+
+
+def test_onnx_metadata_and_the_documented_way_to_use_it(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.txt").write_text("Shall I compare thee to a summer's day? " * 30)
+    runs = {
+        "cnn": ["train", "cnn", "--channels", "4", "--hidden", "8", "--epochs", "1"],
+        "charlm": ["train", "charlm", "--data", "t.txt", "--hidden", "8", "--embed", "4"],
+        "forecast": ["train", "forecast", "--model", "gru", "--hidden", "4", "--epochs", "2"],
+    }
+    runs["charlm"] += ["--epochs", "1", "--seq-len", "8", "--batch-size", "4"]
+    for name, args in runs.items():
+        assert run([*args, "--out", name, "--no-figures", "--no-progress"], capsys)[0] == 0
+        ckpt = f"{name}/checkpoint.safetensors"
+        assert run(["export", ckpt, "--onnx", f"{name}.onnx"], capsys)[0] == 0
+    namespace: dict = {}
+    exec(compile(_interop_snippet(), "docs/interop.md", "exec"), namespace)
+    assert namespace["predicted"] == ["0", "0"] or all(
+        p in [str(c) for c in range(10)] for p in namespace["predicted"]
+    )
+    cfg = load_state("charlm/checkpoint.safetensors")["config"]
+    assert namespace["itos"] == ["<unk>", *cfg["vocab"]["chars"]]
+    assert namespace["text"].startswith("Shall I") and len(namespace["text"]) == 47
+    code, printed, _ = run(["forecast", "forecast/checkpoint.safetensors", "--steps", 1], capsys)
+    assert code == 0
+    first = float(printed.splitlines()[1].split(",")[1])
+    assert namespace["next_value"] == pytest.approx(first, rel=1e-4)
+    meta = namespace["fc"].get_modelmeta().custom_metadata_map
+    assert (
+        json.loads(meta["scaler"])
+        == load_state("forecast/checkpoint.safetensors")["config"]["scaler"]
+    )
+    assert meta["task"] == "forecast" and "standardised" in meta["input"]
+
+
+def test_export_metadata_must_be_strings():
+    import glassnet
+    from glassnet import nn
+
+    with pytest.raises(TypeError, match="metadata keys and values as strings.*'n': int"):
+        glassnet.onnx.export(nn.Linear(2, 1), glassnet.randn(1, 2), metadata={"n": 3})
+    proto = glassnet.onnx.export(nn.Linear(2, 1), glassnet.randn(1, 2), metadata={"k": "v"})
+    assert [(p.key, p.value) for p in proto.metadata_props] == [("k", "v")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,75 @@ def _example(cfg: dict[str, Any]) -> tuple[Any, dict[str, dict[int, str]], list[
     )
 
 
+def metadata(cfg: dict[str, Any]) -> dict[str, str]:
+    """What a user of the ONNX file needs besides the graph (its ``metadata_props``).
+
+    Every file has ``task``, ``input`` and ``output`` (what the model expects and returns, in
+    words); a CNN adds ``classes`` (JSON list: class index -> name), a character model
+    ``vocabulary`` (JSON list: id -> character) and ``unknown_id``, a forecaster ``scaler``
+    (JSON ``{"mean": m, "std": s}``: inputs are ``(x - m) / s``, outputs ``z * s + m``).
+    """
+    task, m = cfg["task"], cfg["model"]
+    meta = {"task": task, "producer": "glassnet train"}
+    if task == "cnn":
+        s, k = m["image_size"], m["num_classes"]
+        meta["input"] = (
+            f"input: float32 images (batch, 1, {s}, {s}), grey levels scaled to [0, 1] as in "
+            "training"
+        )
+        meta["output"] = f"output: logits (batch, {k}); the class is classes[argmax]"
+        meta["classes"] = json.dumps(cfg["classes"])
+        return meta
+    if task == "charlm":
+        from ..data import CharVocab
+
+        vocab = CharVocab.from_dict(cfg["vocab"])
+        meta["input"] = (
+            "input: int64 character ids (batch, time), see vocabulary; the state starts at zero"
+        )
+        meta["output"] = (
+            f"logits: (batch, time, {len(vocab)}) scores of the next character at every step "
+            "(softmax for probabilities); h_n"
+            + (", c_n" if m["cell"] == "lstm" else "")
+            + f": the final state ({m['num_layers']}, batch, {m['hidden_size']})"
+        )
+        meta["vocabulary"] = json.dumps(vocab.itos)
+        if vocab.unk_index is not None:
+            meta["unknown_id"] = str(vocab.unk_index)
+        return meta
+    if m["kind"] in ("ar", "mlp"):
+        meta["input"] = (
+            f"input: float32 (batch, {m['tau']}) standardised values (x - mean) / std, the "
+            "last tau of the series, oldest first"
+        )
+        meta["output"] = "output: the next standardised value of each row; x = z * std + mean"
+    else:
+        meta["input"] = (
+            "input: float32 (batch, time) standardised values (x - mean) / std, oldest first; "
+            "the state starts at zero"
+        )
+        meta["output"] = (
+            "prediction: (batch, time) the standardised one-step-ahead forecast after every "
+            "step (the last one forecasts the next value); x = z * std + mean"
+        )
+    if "scaler" in cfg:
+        meta["scaler"] = json.dumps(cfg["scaler"])
+    return meta
+
+
+def _scaler(cfg: dict[str, Any]) -> dict[str, float]:
+    """The forecaster's standardisation; refitted on the data for checkpoints that lack it."""
+    from . import tasks
+    from .train import scaler_dict
+
+    saved = cfg.get("scaler")
+    if isinstance(saved, dict) and all(isinstance(saved.get(k), float) for k in ("mean", "std")):
+        return saved
+    series, _ = tasks.load_series(cfg["data"]["spec"], cfg["data"]["column"])
+    scaler, _, _ = tasks.forecast_arrays(cfg, series)
+    return scaler_dict(scaler)
+
+
 def _same(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
@@ -103,8 +173,11 @@ def run(args: argparse.Namespace) -> int:
         _refuse_checkpoint(flag, target, args.checkpoint)
     state = read_checkpoint(args.checkpoint)
     model = rebuild(state, args.checkpoint)
+    cfg = dict(state["config"])
+    if cfg["task"] == "forecast":
+        cfg["scaler"] = _scaler(cfg)
     if args.safetensors is not None:
-        io.save(model, args.safetensors, metadata={"task": state["config"]["task"]})
+        io.save(model, args.safetensors, metadata=metadata(cfg))
         print(f"wrote weights to {args.safetensors}")
     if args.onnx is not None:
         try:
@@ -113,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(
                 "ONNX export needs the onnx package: pip install 'glassnet[onnx]'"
             ) from None
-        x, axes, outputs = _example(state["config"])
+        x, axes, outputs = _example(cfg)
         io.export_onnx(
             model,
             x,
@@ -122,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             output_names=outputs,
             dynamic_axes=axes,
             opset_version=args.opset,
+            metadata=metadata(cfg),
         )
         print(f"wrote ONNX model to {args.onnx}")
     return 0

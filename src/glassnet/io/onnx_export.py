@@ -69,6 +69,23 @@ def _as_inputs(example_input: Any) -> tuple[Any, ...]:
     )
 
 
+def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """``metadata`` as a dict of strings (ONNX's metadata_props hold strings only)."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(
+            f"export expected metadata as a dict of strings, got {type(metadata).__name__}"
+        )
+    bad = [k for k, v in metadata.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise TypeError(
+            f"export expected metadata keys and values as strings (encode other values, e.g. "
+            f"with json.dumps), got {bad[0]!r}: {type(metadata[bad[0]]).__name__}"
+        )
+    return dict(metadata)
+
+
 def _rebuild(args: Any, arrays: Iterator[np.ndarray]) -> Any:
     """``args`` with each tensor leaf replaced by a fresh Tensor of the next array."""
     if isinstance(args, (Tensor, np.ndarray)):
@@ -189,6 +206,7 @@ def export(
     dynamic_axes: Mapping[str, Mapping[int, str] | Sequence[int]] | None = None,
     opset_version: int = MIN_OPSET,
     check_trace: bool = True,
+    metadata: Mapping[str, str] | None = None,
 ) -> Any:
     """Export ``model`` to ONNX by tracing ``model(*example_input)``; returns the ``ModelProto``.
 
@@ -210,6 +228,9 @@ def export(
         opset_version: ONNX opset, at least 17.
         check_trace: trace a second time with permuted values and dynamic axes longer, and
             refuse a graph that depends on the example input (recommended).
+        metadata: string key/value pairs stored in the model's ``metadata_props`` (what a user
+            of the file needs besides the graph: class names, a vocabulary, the input scaling);
+            onnxruntime reads them with ``session.get_modelmeta().custom_metadata_map``.
 
     Raises:
         OnnxExportError: a layer or operation without conversion (named, with where it was
@@ -244,6 +265,7 @@ def export(
             f"export expected opset_version between {MIN_OPSET} and {max_opset} (the installed "
             f"onnx), got {opset_version!r}"
         )
+    props = _check_metadata(metadata)
     args = _as_inputs(example_input)
     arrays = _leaf_arrays(args)
     n_in = len(arrays)
@@ -368,6 +390,8 @@ def export(
         producer_version=__version__,
         ir_version=helper.find_min_ir_version_for([opset]),
     )
+    if props:
+        helper.set_model_props(proto, props)
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         from .._atomic import atomic_write_bytes
