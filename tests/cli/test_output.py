@@ -65,16 +65,21 @@ def _run_in_pty(args: list[str], env: dict[str, str], cols: int = 120) -> tuple[
 
 
 # ----------------------------------------------------------------------------- pipe and pty
-def test_in_a_pipe_progress_is_plain_lines(tmp_path):
+def _in_a_pipe(out: Path, **env: str) -> str:
+    """What ``glassnet FC --out out`` writes to stdout when that is a pipe."""
     proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, *FC, "--out", str(tmp_path / "o")],
+        [sys.executable, "-c", ENTRY, *FC, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
-        env=_env(GLASSNET_PROGRESS_INTERVAL="0"),
+        env=_env(**env),
     )
     assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    return proc.stdout
+
+
+def test_in_a_pipe_progress_is_plain_lines(tmp_path):
+    out = _in_a_pipe(tmp_path / "o", GLASSNET_PROGRESS_INTERVAL="0")
     assert "\r" not in out and "\x1b" not in out
     lines = out.splitlines()
     progress = [i for i, s in enumerate(lines) if re.match(r"epoch 1/2  \d+/15 \(\d+%\)", s)]
@@ -86,15 +91,7 @@ def test_in_a_pipe_progress_is_plain_lines(tmp_path):
 
 
 def test_default_interval_in_a_pipe_gives_only_the_epoch_lines(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, *FC, "--out", str(tmp_path / "o")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_env(),
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = _in_a_pipe(tmp_path / "o").splitlines()
     assert [s.split("  ")[0] for s in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
     assert all("loss" in s for s in lines[:2])  # runs of a few seconds: no progress lines
 

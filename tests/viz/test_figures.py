@@ -359,7 +359,13 @@ def test_every_figure_function_returns_the_figure_and_saves_only_when_asked(tmp_
     for name, draw in _every_figure(lambda n: tmp_path / f"{n}.png").items():
         fig = draw()
         assert fig.path == Path(fig) == tmp_path / f"{fig.path.stem}.png", name
-        assert fig.path.read_bytes().startswith(b"\x89PNG"), name  # path-like: old callers work
+        assert fig.path.read_bytes().startswith(b"\x89PNG"), name
+        # what callers of the old return value (the path) asked still works
+        assert (
+            fig.exists() and fig.name == fig.path.name and fig.read_bytes() == fig.path.read_bytes()
+        )
+    unsaved = viz.plot_gradient_norms([1.0, 0.5])
+    assert not hasattr(unsaved, "name") and not hasattr(unsaved, "exists")
     assert len(list(tmp_path.iterdir())) == 9
     assert isinstance(fig, viz.Figure)
 

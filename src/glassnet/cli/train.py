@@ -77,14 +77,19 @@ def positive_int(text: str) -> int:
     return v
 
 
-def positive_float(text: str) -> float:
+def _float_in(text: str, expected: str, ok: Any) -> float:
+    """``text`` as a float for which ``ok(value)`` holds, else an error naming ``expected``."""
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0 or v != v or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(v):  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
     return v
+
+
+def positive_float(text: str) -> float:
+    return _float_in(text, "a positive finite number", lambda v: 0 < v < float("inf"))
 
 
 def fraction(text: str) -> float:
@@ -163,23 +168,11 @@ def clip_value(text: str) -> float | None:
 
 
 def dropout_value(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text}")
-    return v
+    return _float_in(text, "a probability in [0, 1)", lambda v: 0 <= v < 1)
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not 0 <= v < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return v
+    return _float_in(text, "a finite number >= 0", lambda v: 0 <= v < float("inf"))
 
 
 class _GivenBool(argparse.BooleanOptionalAction):

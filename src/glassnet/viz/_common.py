@@ -53,6 +53,13 @@ _STYLE: dict[str, Any] = {
 }
 
 
+# What a saved figure answers about its file (matplotlib's Figure has none of these names).
+_PATH_ATTRIBUTES = frozenset(
+    {"name", "stem", "suffix", "parent", "exists", "is_file", "stat", "read_bytes"}
+    | {"with_suffix", "relative_to", "resolve", "absolute", "as_posix", "open", "unlink"}
+)
+
+
 @functools.cache
 def figure_class() -> type:
     """The class of the figures glassnet returns (matplotlib is imported on first use).
@@ -64,9 +71,19 @@ def figure_class() -> type:
     from matplotlib.figure import Figure as MplFigure
 
     class Figure(MplFigure):
-        """A matplotlib Figure that remembers where it was saved (``path``; None if not)."""
+        """A matplotlib Figure that remembers where it was saved (``path``; None if not).
+
+        A saved figure also answers the common ``Path`` questions (``name``, ``exists()``,
+        ``read_bytes()``, ...) about its file, as the path these functions used to return did.
+        """
 
         path: Path | None = None
+
+        def __getattr__(self, name: str) -> Any:  # only for what a Figure does not have
+            saved = self.__dict__.get("path")
+            if name in _PATH_ATTRIBUTES and saved is not None:
+                return getattr(saved, name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
         def __fspath__(self) -> str:
             if self.path is None:
