@@ -82,3 +82,6 @@ def test_silent_when_progress_is_false(capsys):
     trainer, loader = _trainer(False)
     trainer.fit(loader, 1)
     assert capsys.readouterr().out == ""
+    trainer.progress = "summary"  # set after construction, as with the other attributes
+    trainer.fit(loader, 2)
+    assert capsys.readouterr().out.startswith("epoch 2/2  loss")

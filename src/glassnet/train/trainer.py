@@ -205,7 +205,7 @@ class Trainer:
         self.clip_grad_norm = clip_grad_norm
         self.callbacks = list(callbacks)
         self.log_path = Path(log_path) if log_path is not None else None
-        self.progress = as_progress(progress)
+        self.progress = as_progress(progress)  # reassigning True/False/a mode works too
         self.step_fn = step_fn
         self.config = config
         self.on_nonfinite = on_nonfinite
@@ -344,7 +344,8 @@ class Trainer:
     ) -> bool:
         self.model.train()
         total = len(loader) if hasattr(loader, "__len__") else None
-        task = self.progress.task(
+        progress = self.progress = as_progress(self.progress)
+        task = progress.task(
             total,
             f"epoch {self.epoch + 1}/{epochs}",
             unit="batch",
@@ -397,7 +398,7 @@ class Trainer:
             self.history.setdefault(k, []).append(float(v))
         record = {"event": "epoch", "epoch": self.epoch, "step": self.global_step, **epoch_logs}
         self._log(record | ({"skipped": skipped} if skipped else {}))
-        self.progress.line(self._epoch_line(epoch_logs, epochs, skipped))
+        progress.line(self._epoch_line(epoch_logs, epochs, skipped))
         stop = any(bool(cb.on_epoch_end(self, self.epoch, epoch_logs)) for cb in self.callbacks)
         if ckpt is not None:
             self.save_checkpoint(ckpt, loader)
