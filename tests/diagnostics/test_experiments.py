@@ -56,7 +56,7 @@ def test_tasks_quick(tmp_path: Path) -> None:
     main, ab = res.tables["tasks"], res.tables["tasks_ablation"]
     assert len(main) == 2 * 3 * 2
     for r in main:
-        base = 0.1767 if r["task"] == "adding" else 10 * math.log(8) / (r["T"] + 20)
+        base = 1 / 6 if r["task"] == "adding" else 10 * math.log(8) / (r["T"] + 20)
         assert r["baseline"] == pytest.approx(base) and math.isfinite(r["final_loss"])
     assert {(r["clip"], r["bptt"]) for r in ab if r["task"] == "copy"} == {
         (1.0, 10),

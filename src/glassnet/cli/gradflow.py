@@ -20,6 +20,7 @@ HELP = {
     "cells": "RNN vs LSTM vs GRU at equal parameters, trained on adding: gradient vs distance",
     "tasks": "adding and copy-memory at T=10..200: cells, clipping, truncated BPTT vs baselines",
     "arithmetic": "a ReLU RNN whose gradient doubles or halves exactly per step (1024 after 10)",
+    "memory": "long-memory lab: adding and copy at T=50/100/200, 3000 updates, learning curves",
 }
 
 
