@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 import scipy.integrate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassnet.signal import convolve_continuous
 
@@ -203,3 +205,35 @@ def test_bad_callables_and_points():
         r(2.0)
     with pytest.raises(TypeError, match="coordinate arrays"):
         r(0.1, 0.2)
+
+
+def _exact_bump_convolution(xs):
+    """[f*g](x) for the two polynomial bumps of glassnet.experiments.claims: the integral over
+    the overlap of the supports of a polynomial of degree 21 in z, by 16-point Gauss-Legendre
+    quadrature (exact for degree <= 31; an independent rule)."""
+    from glassnet.experiments.claims import BUMPS
+
+    (pf, (af, bf)), (pg, (ag, bg)) = BUMPS["f"], BUMPS["g"]
+    xs = np.asarray(xs)[:, None]
+    lo, hi = np.maximum(af, xs - bg), np.minimum(bf, xs - ag)  # z in supp f, x - z in supp g
+    nodes, weights = np.polynomial.legendre.leggauss(16)
+    z = (lo + hi) / 2 + (hi - lo) / 2 * nodes  # (K, 16)
+    values = ((hi - lo) / 2 * weights * pf(z) * pg(xs - z)).sum(axis=1)
+    return np.where((hi > lo)[:, 0], values, 0.0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(h=st.floats(0.02, 0.2), rule=st.sampled_from(["trapezoid", "simpson"]))
+def test_continuous_convolution_commutes_within_bound(h, rule):
+    """f*g and g*f are different quadratures (each over its first factor's support); each lies
+    within the stated bound of the exact convolution, so |f*g - g*f| is within their sum."""
+    from glassnet.experiments.claims import continuous_commutativity
+
+    c = continuous_commutativity(h, rule)
+    exact = _exact_bump_convolution(c["x"])
+    assert np.abs(exact).max() > 0.3  # the grid covers the convolution (unit areas)
+    assert np.all(np.abs(c["fg"] - exact) <= c["bound_fg"] + 1e-15)
+    assert np.all(np.abs(c["gf"] - exact) <= c["bound_gf"] + 1e-15)
+    assert np.all(np.abs(c["fg"] - c["gf"]) <= c["bound_fg"] + c["bound_gf"] + 1e-15)
+    if rule == "simpson":  # Simpson's weights differ between the two lattices: not the same sum
+        assert np.abs(c["fg"] - c["gf"]).max() > 0

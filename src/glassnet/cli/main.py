@@ -19,7 +19,7 @@ from .. import __version__
 from ..data.download import DownloadError
 
 # Subcommand modules, in the order they appear in --help.
-SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "bench", "export"]
+SUBCOMMANDS: list[str] = ["tour", "train", "gradflow", "bench", "export", "verify"]
 
 
 class CLIError(Exception):
