@@ -3,7 +3,7 @@
 1. Convolution as mathematics: commutativity, the continuous Gaussian identity.
 2. Convolution as a layer: edge filters on digit images, translation equivariance.
 3. A LeNet-style CNN trained on the digits.
-4. Forecasting sunspots: persistence and AR(tau) against latent-AR models (LSTM, GRU).
+4. Forecasting sunspots: tau chosen by validation, then AR(tau) against latent-AR models.
 5. Gradient flow through time in RNN, LSTM and GRU, measured in a real backward pass.
 6. A character LSTM on Shakespeare's sonnets, with a generated sample.
 
@@ -57,7 +57,7 @@ class Tour:
             ("1. Convolution as mathematics", self.convolution_math),
             ("2. Convolution as a layer", self.convolution_layer),
             ("3. A CNN on handwritten digits", self.cnn),
-            ("4. Forecasting sunspots: AR and latent AR", self.forecasting),
+            ("4. Forecasting: the choice of tau, AR and latent AR", self.forecasting),
             ("5. Gradient flow through time", self.gradient_flow),
             ("6. A character LSTM on the sonnets", self.char_lm),
         ]
@@ -190,15 +190,34 @@ class Tour:
 
     # ------------------------------------------------------------------------- 4
     def forecasting(self) -> None:
+        from .experiments.tau import plot_tau_lab, tau_choice, tau_lab
+
+        # the window length is chosen on validation years inside the training part
+        lab = tau_lab("sunspots", models=("linear AR",)) + tau_lab("co2", models=("linear AR",))
+        for c in tau_choice(lab):
+            self.note(
+                f"{c['series']}: tau chosen by validation",
+                f"{c['chosen tau (validation)']} (test RMSE {c['test RMSE (chosen)']:.3g}; "
+                f"tau=1: {c['test RMSE (tau=1)']:.3g}; best on test: tau="
+                f"{c['best tau on test']})",
+            )
+        for path in plot_tau_lab(lab, self.fig_dir):
+            self.report.add_figure(
+                path,
+                "Linear AR(tau): RMSE on the validation years (used to choose tau) and on the "
+                "test years (never used) against tau",
+            )
+        tau = next(r["tau"] for r in lab if r["series"] == "sunspots" and r["chosen"])
         s = D.load_sunspots()
         values = s.values.astype(np.float64)
         n_train = round(0.8 * len(values))
         scaler = D.Standardizer().fit(values[:n_train])
         z = scaler.transform(values)
-        tau = 8
         ar = LinearAR(tau, dtype=np.float64).fit_least_squares(z[:n_train])
         preds = {
-            "AR(8)": np.asarray(scaler.inverse_transform(one_step_forecast(ar, z, start=n_train)))
+            f"AR({tau})": np.asarray(
+                scaler.inverse_transform(one_step_forecast(ar, z, start=n_train))
+            )
         }
         for cell in ("lstm", "gru"):
             manual_seed(self.seed)

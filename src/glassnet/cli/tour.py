@@ -12,9 +12,10 @@ def register(sub: Any) -> None:
         "tour",
         help="walk through the whole library on bundled data (offline, about a minute)",
         description=(
-            "Convolution as mathematics and as a layer, a CNN on digits, AR vs latent-AR "
-            "forecasting of sunspots, gradient flow in RNN/LSTM/GRU and a character LSTM on the "
-            "sonnets; prints a summary and writes report.html with the figures."
+            "Convolution as mathematics and as a layer, a CNN on digits, the choice of tau by "
+            "validation, AR vs latent-AR forecasting of sunspots, gradient flow in RNN/LSTM/GRU "
+            "and a character LSTM on the sonnets; prints a summary and writes report.html with "
+            "the figures."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("runs/tour"), help="output directory")
