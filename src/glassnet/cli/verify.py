@@ -25,13 +25,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--write", action="store_true", help="rewrite the regenerated blocks (and figures)"
     )
-    p.add_argument("--docs", type=Path, default=None, help="folder of the pages (default docs/)")
+    p.add_argument("--docs", type=Path, default=None, help="folder of the pages (default: docs/)")
     p.add_argument(
         "--only",
         nargs="+",
-        default=(),
+        default=None,
         metavar="NAME",
-        help="only these claim numbers, pages (results.md) or blocks (tau, memory, ...)",
+        help="only these claim numbers, pages (results.md) or blocks (tau, memory, ...) "
+        "(default: all)",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="keep the runs' files here (default: temporary)"
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"machine: {machine()}")
     report = verify(
-        quick=args.quick, write=args.write, docs_dir=args.docs, only=tuple(args.only),
+        quick=args.quick, write=args.write, docs_dir=args.docs, only=tuple(args.only or ()),
         out_dir=args.out,
     )  # fmt: skip
     failed = [c for c in report.claims if not c[2]]
