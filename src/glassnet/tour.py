@@ -99,14 +99,14 @@ class Tour:
         )
         box = np.where(np.abs(np.linspace(-3, 3, 121)) < 1, 1.0, 0.0)
         tri = signal.convolve(box, box, mode="same") * (6 / 120)
-        path = viz.plot_signal_convolution(
+        fig = viz.plot_signal_convolution(
             box,
             box,
             tri,
             self.fig("convolution_math"),
             title="A box convolved with itself is a triangle",
         )
-        self.report.add_figure(path, "f, g and f*g: sliding one function across the other")
+        self.report.add_figure(fig, "f, g and f*g: sliding one function across the other")
 
     # ------------------------------------------------------------------------- 2
     def convolution_layer(self) -> None:
@@ -125,11 +125,11 @@ class Tour:
             f"shift input by 2 px: output shifts, max |diff| {inner:.1e} away from borders",
         )
         maps = np.concatenate([x.data[0], y.data[0]])  # (4, 8, 8)
-        path = viz.plot_feature_maps(
+        fig = viz.plot_feature_maps(
             maps, self.fig("edge_filters"), title="digit, Sobel x, Sobel y, Laplacian"
         )
         self.report.add_figure(
-            path, "Three hand-made 3x3 kernels slid over a digit (one conv2d call)"
+            fig, "Three hand-made 3x3 kernels slid over a digit (one conv2d call)"
         )
 
     # ------------------------------------------------------------------------- 3
@@ -241,7 +241,7 @@ class Tour:
                 f"{r['RMSE']:.1f} (last {len(target)} years held out)",
             )
         curves = {k: np.concatenate([np.full(n_train, np.nan), v]) for k, v in preds.items()}
-        path = viz.plot_forecast(
+        fig = viz.plot_forecast(
             s.years,
             values,
             curves,
@@ -250,7 +250,7 @@ class Tour:
             title="One-step-ahead forecasts of yearly sunspots",
         )
         self.report.add_figure(
-            path, "Training years left of the line; the shaded years were never seen"
+            fig, "Training years left of the line; the shaded years were never seen"
         )
 
     # ------------------------------------------------------------------------- 5
@@ -275,14 +275,14 @@ class Tour:
             self.note(
                 f"{name}: ||dL/dh_(T-k)|| / ||dL/dh_T|| at k = {T - 1}", f"{curves[name][-1]:.1e}"
             )
-        path = viz.plot_gradient_norms(
+        fig = viz.plot_gradient_norms(
             curves,
             self.fig("gradient_flow"),
             title=f"Gradient reaching h_(T-k) from a loss at step T (T={T}, at initialisation)",
         )
         ratios = ", ".join(f"{k} {v[-1]:.1e}" for k, v in curves.items())
         self.report.add_figure(
-            path,
+            fig,
             "Each curve is ||dL/dh_(T-k)|| / ||dL/dh_T||, measured by a hook inside the fused "
             "BPTT backward; it carries the product of Jacobians dh_j/dh_(j-1). "
             f"At k = {T - 1}: {ratios}.",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from ..data import Standardizer, load_co2, load_sunspots
 from ..models import MLPAR, LinearAR
 from ..seq.forecast import fit_window_model, one_step_forecast, rmse
 from ._common import rng_for
+
+if TYPE_CHECKING:
+    from ..viz._common import MplFigure
 
 # The candidate windows: yearly sunspots (cycle ~11 years), weekly CO2 (cycle 52 weeks).
 TAUS = {
@@ -185,11 +188,11 @@ def tau_choice(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def plot_tau_lab(rows: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
+def plot_tau_lab(rows: list[dict[str, Any]], out_dir: str | Path) -> list[MplFigure]:
     """One figure per series: validation and test RMSE against tau, per model."""
     import glassnet.viz as viz  # matplotlib only when figures are drawn
 
-    paths = []
+    figs = []
     for series in dict.fromkeys(r["series"] for r in rows):
         curves: dict[str, Any] = {}
         chosen = []
@@ -199,7 +202,7 @@ def plot_tau_lab(rows: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
             for col in ("val RMSE", "test RMSE"):
                 curves[f"{model}, {col.split()[0]}"] = (taus, np.array([r[col] for r in block]))
             chosen.append(f"{model} {next(r['tau'] for r in block if r['chosen'])}")
-        paths.append(
+        figs.append(
             viz.plot_gradient_norms(
                 curves,
                 Path(out_dir) / f"tau_lab_{series}.png",
@@ -210,7 +213,7 @@ def plot_tau_lab(rows: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
                 ylabel="RMSE",
             )
         )
-    return paths
+    return figs
 
 
 __all__ = ["FIXED_TAU", "TAUS", "plot_tau_lab", "tau_choice", "tau_lab"]
