@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from .. import data as D
-from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data.series import Standardizer, ar_windows
-from ..models import MLPAR, CharLM, LeNet, LinearAR, RNNForecaster, detach_state
-from ..nn import functional as F
-from ..train.callbacks import Callback
+from ..models import MLPAR, CharLM, LeNet, LinearAR, RNNForecaster
+from ..seq.forecast import warmup_mse
+from ..seq.lm import next_token_loss
+from ..seq.tbptt import TBPTTLoader, TBPTTStream
 from ..train.checkpoint import CheckpointError
 from .main import CLIError
 
@@ -196,12 +196,12 @@ def build_charlm(cfg: dict[str, Any], *, rng: np.random.Generator | None = None)
     )
 
 
-class TextStream(Callback):
+class TextStream(TBPTTLoader):
     """Truncated-BPTT batches of a token stream, carrying the (detached) state across batches.
 
-    As a loader it offers ``epoch_order`` (the random offset of the epoch) and ``iter_batches``
-    so the Trainer can resume in the middle of an epoch; as a callback it stores the carried
-    state in checkpoints. ``step`` is the Trainer's ``step_fn``.
+    The Trainer's loader, ``step_fn`` (``step``) and a callback keeping the carried state and
+    position in checkpoints (``glassnet.seq.TBPTTLoader``); each epoch reads the text's
+    ``batch_size`` streams from a random offset (its ``epoch_order``), ``num_steps`` at a time.
     """
 
     def __init__(
@@ -213,51 +213,30 @@ class TextStream(Callback):
                 f"the text has {ids.shape[0]} characters, fewer than batch_size * seq_len + 1 = "
                 f"{batch_size * num_steps + 1}; use a longer text or smaller --batch-size/--seq-len"
             )
-        self.state: Any = None
-        self._first = True
+        super().__init__(*self._streams(0), num_steps, loss_fn=next_token_loss, time_dim=1)
+
+    def _streams(self, offset: int) -> tuple[np.ndarray, np.ndarray]:
+        return D.sequential_streams(
+            self.ids[offset:], self.batch_size, self.num_steps, random_offset=False
+        )
 
     def __len__(self) -> int:
         return ((self.ids.shape[0] - 1) // self.batch_size) // self.num_steps
 
     def epoch_order(self) -> np.ndarray:
-        return np.array([int(self.rng.integers(0, self.num_steps))])
+        # below num_steps, and leaving one whole batch after the offset
+        most = min(self.num_steps, self.ids.shape[0] - self.batch_size * self.num_steps)
+        return np.array([int(self.rng.integers(0, most))])
 
-    def iter_batches(self, order: np.ndarray, start: int = 0) -> Any:
+    def make_stream(self, order: np.ndarray) -> TBPTTStream:
         offset = int(np.asarray(order).reshape(-1)[0])
-        if start == 0:
-            self.state = None
-        batches = D.sequential_batches(
-            self.ids[offset:], self.batch_size, self.num_steps, random_offset=False
-        )
-        for i, batch in enumerate(batches):
-            if i >= start:
-                yield batch
-
-    def __iter__(self) -> Any:
-        return self.iter_batches(self.epoch_order())
-
-    def step(self, model: Any, batch: Any) -> tuple[Tensor, Any, Any]:
-        x, y = batch
-        if not grad_mode.is_grad_enabled():  # evaluation: each call starts afresh
-            logits, _ = model(x)
-        else:
-            logits, state = model(x, self.state)
-            self.state = detach_state(state)
-        V = logits.shape[-1]
-        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
-        return loss, logits, y
-
-    def state_dict(self) -> dict[str, Any]:
-        parts = (
-            []
-            if self.state is None
-            else ([self.state] if isinstance(self.state, Tensor) else list(self.state))
-        )
-        return {"state": [p.data for p in parts]}
+        return TBPTTStream(*self._streams(offset), self.num_steps, time_dim=1)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        parts = [Tensor(np.asarray(a)) for a in state.get("state", [])]
-        self.state = None if not parts else (parts[0] if len(parts) == 1 else tuple(parts))
+        parts = state.get("state") if isinstance(state, dict) and "index" not in state else None
+        if isinstance(parts, list):  # saved before the position was: [h] or [h, c]
+            state = {"state": None if not parts else parts[0] if len(parts) == 1 else tuple(parts)}
+        super().load_state_dict(state)
 
 
 # ----------------------------------------------------------------------------- series
@@ -336,12 +315,13 @@ def subsequences(z: np.ndarray, length: int) -> np.ndarray:
 
 
 def recurrent_step(warmup: int) -> Any:
+    """The Trainer's step on subsequences (N, L + 1): one truncated-BPTT window each batch."""
+
     def step(model: Any, batch: Any) -> tuple[Tensor, Any, Any]:
         (seqs,) = batch if isinstance(batch, (tuple, list)) else (batch,)
-        x, y = seqs[:, :-1], seqs[:, 1:]
-        pred, _ = model(x)
-        w = min(warmup, x.shape[1] - 1)
-        return F.mse_loss(pred[:, w:], y[:, w:]), pred, y
+        L = seqs.shape[1] - 1
+        pred, y = TBPTTStream(seqs[:, :-1], seqs[:, 1:], L, time_dim=1).forward(model)
+        return warmup_mse(min(warmup, L - 1))(pred, y), pred, y
 
     return step
 

@@ -7,7 +7,7 @@
   and the generator ``noisy_sine``;
 - downloaded (cached, checksum-verified): ``load_mnist``, ``load_fashion_mnist``; the IDX
   format: ``read_idx``, ``write_idx``;
-- text: ``CharVocab``, ``sequential_batches``, ``random_batches``.
+- text: ``CharVocab``, ``sequential_batches``, ``sequential_streams``, ``random_batches``.
 
 Sources and licences of the bundled files: ``docs/datasets.md``.
 """
@@ -38,7 +38,7 @@ from .download import (
 )
 from .idx import IDXError, read_idx, write_idx
 from .series import Standardizer, ar_windows, chronological_split
-from .text import CharVocab, random_batches, sequential_batches
+from .text import CharVocab, random_batches, sequential_batches, sequential_streams
 
 __all__ = [
     "CO2",
@@ -73,3 +73,4 @@ __all__ = [
     "sequential_batches",
     "write_idx",
 ]
+__all__ += ["sequential_streams"]

@@ -182,6 +182,67 @@ def _positive(value: Any, name: str, who: str) -> int:
     return int(value)
 
 
+def _corpus(ids: Any, batch_size: int, num_steps: int, who: str, what: str) -> np.ndarray:
+    """The token ids, checked to hold one batch of ``batch_size`` ``what`` x ``num_steps``."""
+    corpus = _token_ids(ids, who)
+    B = _positive(batch_size, "batch_size", who)
+    T = _positive(num_steps, "num_steps", who)
+    if corpus.shape[0] - 1 < B * T:
+        raise ValueError(
+            f"{who} needs at least batch_size * num_steps + 1 = {B * T + 1} tokens for one batch "
+            f"of {B} {what} x {T} steps, got {corpus.shape[0]}"
+        )
+    return corpus
+
+
+def _offset(L: int, B: int, T: int, rng: np.random.Generator | None) -> int:
+    """A random start in ``[0, num_steps)`` that still leaves one full batch."""
+    return int(get_rng(rng).integers(0, min(T - 1, L - 1 - B * T) + 1))
+
+
+def _streams(
+    ids: Any, B: int, T: int, rng: np.random.Generator | None, random_offset: bool, who: str
+) -> tuple[np.ndarray, np.ndarray]:
+    corpus = _corpus(ids, B, T, who, "streams")
+    B, T, L = int(B), int(T), corpus.shape[0]
+    offset = _offset(L, B, T, rng) if random_offset else 0
+    per_stream = (L - offset - 1) // B
+    n = per_stream * B
+    whole = per_stream // T * T  # the steps of whole batches
+    Xs = corpus[offset : offset + n].reshape(B, per_stream)[:, :whole]  # (B, n * T)
+    Ys = corpus[offset + 1 : offset + 1 + n].reshape(B, per_stream)[:, :whole]  # (B, n * T)
+    return Xs, Ys
+
+
+def sequential_streams(
+    ids: Any,
+    batch_size: int,
+    num_steps: int,
+    *,
+    rng: np.random.Generator | None = None,
+    random_offset: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The streams :func:`sequential_batches` reads, whole: inputs and targets, one row each.
+
+    Row b is the b-th of ``batch_size`` equal contiguous parts of the corpus (after the same
+    random offset), without the steps after its last whole batch of ``num_steps``; batch k of
+    ``sequential_batches`` is columns ``k*num_steps .. (k+1)*num_steps - 1``. A truncated-BPTT
+    driver reads them batch-first (``glassnet.seq.TBPTTStream(X, Y, num_steps, time_dim=1)``).
+
+    Returns:
+        ``(X, Y)`` int64 arrays (views of the corpus) with ``Y[:, t] == X[:, t + 1]``.
+
+    Shapes:
+        ids: (L,)   X: (B, n * T)   Y: (B, n * T), n = ((L - offset - 1) // B) // T
+
+    >>> import numpy as np
+    >>> X, Y = sequential_streams(np.arange(20), 2, 3, random_offset=False)
+    >>> X.tolist()
+    [[0, 1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16, 17]]
+    """
+    return _streams(ids, batch_size, num_steps, rng, random_offset, "sequential_streams")
+
+
 def sequential_batches(
     ids: Any,
     batch_size: int,
@@ -217,23 +278,9 @@ def sequential_batches(
     >>> X.tolist(), Y.tolist()
     ([[0, 1, 2], [9, 10, 11]], [[1, 2, 3], [10, 11, 12]])
     """
-    who = "sequential_batches"
-    corpus = _token_ids(ids, who)
-    B = _positive(batch_size, "batch_size", who)
-    T = _positive(num_steps, "num_steps", who)
-    L = corpus.shape[0]
-    if L - 1 < B * T:
-        raise ValueError(
-            f"{who} needs at least batch_size * num_steps + 1 = {B * T + 1} tokens for one batch "
-            f"of {B} streams x {T} steps, got {L}"
-        )
-    max_offset = min(T - 1, L - 1 - B * T)  # keep at least one full batch
-    offset = int(get_rng(rng).integers(0, max_offset + 1)) if random_offset else 0
-    per_stream = (L - offset - 1) // B
-    n = per_stream * B
-    Xs = corpus[offset : offset + n].reshape(B, per_stream)  # (B, L')
-    Ys = corpus[offset + 1 : offset + 1 + n].reshape(B, per_stream)  # (B, L')
-    for k in range(per_stream // T):
+    Xs, Ys = _streams(ids, batch_size, num_steps, rng, random_offset, "sequential_batches")
+    T = int(num_steps)
+    for k in range(Xs.shape[1] // T):
         cols = slice(k * T, (k + 1) * T)
         yield Tensor(Xs[:, cols].copy()), Tensor(Ys[:, cols].copy())
 
@@ -258,18 +305,10 @@ def random_batches(
     Shapes:
         ids: (L,)   X: (B, T)   Y: (B, T)
     """
-    who = "random_batches"
-    corpus = _token_ids(ids, who)
-    B = _positive(batch_size, "batch_size", who)
-    T = _positive(num_steps, "num_steps", who)
-    L = corpus.shape[0]
-    if L - 1 < B * T:
-        raise ValueError(
-            f"{who} needs at least batch_size * num_steps + 1 = {B * T + 1} tokens for one batch "
-            f"of {B} subsequences x {T} steps, got {L}"
-        )
+    corpus = _corpus(ids, batch_size, num_steps, "random_batches", "subsequences")
+    B, T, L = int(batch_size), int(num_steps), corpus.shape[0]
     gen = get_rng(rng)
-    offset = int(gen.integers(0, min(T - 1, L - 1 - B * T) + 1))
+    offset = _offset(L, B, T, gen)
     n_sub = (L - offset - 1) // T
     starts = offset + T * gen.permutation(n_sub)  # (n_sub,)
     steps = np.arange(T)  # (T,)

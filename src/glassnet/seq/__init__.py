@@ -12,18 +12,29 @@ from .forecast import (
     one_step_forecast,
     persistence_forecast,
     rmse,
+    warmup_mse,
 )
 from .lm import (
     lm_nll,
+    next_token_loss,
     next_token_probs,
     perplexity,
     sample,
     train_lm_epoch,
     unigram_perplexity,
 )
-from .tbptt import TBPTTResult, TBPTTUpdate, tbptt_iter, tbptt_train
+from .tbptt import (
+    TBPTTLoader,
+    TBPTTResult,
+    TBPTTStream,
+    TBPTTUpdate,
+    TBPTTWindow,
+    tbptt_iter,
+    tbptt_train,
+)
 
 __all__ = ["TBPTTResult", "TBPTTUpdate", "tbptt_iter", "tbptt_train"]
+__all__ += ["TBPTTLoader", "TBPTTStream", "TBPTTWindow"]
 __all__ += [
     "acf",
     "fit_rnn_forecaster",
@@ -43,3 +54,4 @@ __all__ += [
     "train_lm_epoch",
     "unigram_perplexity",
 ]
+__all__ += ["next_token_loss", "warmup_mse"]

@@ -31,9 +31,9 @@ from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data.series import ar_windows
 from ..models._validate import model_dtype, positive_int, series_1d
-from ..nn.utils import clip_grad_norm_
 from ..ops.loss import mse_loss
 from ..progress import Progress, as_progress
+from .tbptt import tbptt_iter
 
 # ----------------------------------------------------------------------------- metrics
 
@@ -341,6 +341,19 @@ def forecast(model: Any, history: Any, steps: int, *, tau: int | None = None) ->
 # ----------------------------------------------------------------------------- fitting
 
 
+def warmup_mse(warmup: int) -> Callable[[Tensor, Tensor], Tensor]:
+    """The one-step MSE of batch-first predictions (N, L) after the first ``warmup`` steps.
+
+    The state of a recurrent forecaster read from zero needs a few values before its
+    predictions mean anything; those steps are not scored.
+    """
+
+    def loss(pred: Tensor, target: Tensor) -> Tensor:
+        return mse_loss(pred[:, warmup:], target[:, warmup:])
+
+    return loss
+
+
 def fit_window_model(
     model: Any,
     series: Any,
@@ -470,6 +483,7 @@ def fit_rnn_forecaster(
     dtype = model_dtype(model)
     xd = x.astype(dtype)
     steps = np.arange(L + 1)  # (L + 1,)
+    loss = warmup_mse(warmup)
     history = []
     model.train()
     task = as_progress(progress).task(epochs, desc or who, unit="epoch")
@@ -478,14 +492,12 @@ def fit_rnn_forecaster(
         for _ in range(per_epoch):
             s = gen.integers(0, n_starts, size=batch_size)[:, None] + steps  # (B, L + 1)
             seqs = xd[s]  # (B, L + 1)
-            opt.zero_grad()
-            pred, _ = model(Tensor(seqs[:, :-1]))  # (B, L)
-            loss = mse_loss(pred[:, warmup:], Tensor(seqs[:, warmup + 1 :]))
-            loss.backward()
-            if clip_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), clip_grad_norm)
-            opt.step()
-            total += float(loss.item())
+            # one window of the truncated-BPTT driver: full BPTT through the L steps
+            (u,) = tbptt_iter(
+                model, seqs[:, :-1], seqs[:, 1:], L, L, loss, opt, time_dim=1,
+                max_grad_norm=clip_grad_norm,
+            )  # fmt: skip
+            total += u.loss
         history.append(total / per_epoch)
         task.update(loss=history[-1])
         if callback is not None:
@@ -506,4 +518,5 @@ __all__ = [
     "one_step_forecast",
     "persistence_forecast",
     "rmse",
+    "warmup_mse",
 ]

@@ -22,12 +22,11 @@ import numpy as np
 from .._random import get_rng
 from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
-from ..data.text import CharVocab, sequential_batches
+from ..data.text import CharVocab, sequential_streams
 from ..models._validate import positive_int
-from ..models.recurrent import detach_state
-from ..nn.utils import clip_grad_norm_
 from ..ops.loss import cross_entropy
 from ..progress import Progress, as_progress
+from .tbptt import tbptt_iter
 
 
 def _ids(data: Any, vocab: CharVocab | None, who: str, least: int = 1) -> np.ndarray:
@@ -311,10 +310,12 @@ def train_lm_epoch(
 ) -> float:
     """One epoch of truncated-BPTT training over sequential minibatches.
 
-    ``glassnet.data.sequential_batches`` cuts the stream (after a random offset) into
-    ``batch_size`` parallel streams read ``num_steps`` at a time; the state is carried from one
-    batch to the next *detached*, so values flow across the whole epoch while gradients stop
-    at batch boundaries (truncation after ``num_steps`` steps).
+    ``glassnet.data.sequential_streams`` cuts the stream (after a random offset) into
+    ``batch_size`` parallel streams, which the truncated-BPTT driver (``tbptt_iter`` with
+    k1 = k2 = ``num_steps``) reads ``num_steps`` at a time: the state is carried from one batch
+    to the next *detached*, so values flow across the whole epoch while gradients stop at batch
+    boundaries (truncation after ``num_steps`` steps). The batches are those of
+    ``sequential_batches``.
 
     Args:
         model: a ``CharLM``-like model; optimizer: over its parameters.
@@ -332,24 +333,23 @@ def train_lm_epoch(
     who = "train_lm_epoch"
     _check_vocab(model, vocab, who)
     ids = _ids(data, vocab, who)
+    X, Y = sequential_streams(ids, batch_size, num_steps, rng=rng)  # (B, n * T) each
     model.train()
-    state = None
     total, n = 0.0, 0
-    batches = list(sequential_batches(ids, batch_size, num_steps, rng=rng))
-    with as_progress(progress).task(len(batches), desc, unit="batch") as task:
-        for X, Y in batches:
-            state = detach_state(state)
-            logits, state = model(X, state)  # (B, T, V)
-            B, T, V = logits.shape
-            loss = cross_entropy(logits.reshape(B * T, V), Y.reshape(B * T))
-            optimizer.zero_grad()
-            loss.backward()
-            if clip_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
-            total += float(loss.item())
+    with as_progress(progress).task(X.shape[1] // num_steps, desc, unit="batch") as task:
+        for u in tbptt_iter(
+            model, X, Y, num_steps, num_steps, next_token_loss, optimizer, time_dim=1,
+            max_grad_norm=clip_grad_norm,
+        ):  # fmt: skip
+            total += u.loss
             if callback is not None:
-                callback(n, float(loss.item()))
+                callback(n, u.loss)
             n += 1
             task.update(loss=total / n)
     return total / n
+
+
+def next_token_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Mean cross-entropy of next-token ``logits`` (*, V) against ``targets`` (*)."""
+    V = logits.shape[-1]
+    return cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
