@@ -18,7 +18,7 @@ from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
 from ..ops import conv as _conv
 from ..ops import shape as _shape
-from ..ops._util import check_weight_dtype, shape_str
+from ..ops._util import check_weight_dtype, dim_doc, shape_str
 from . import init
 from .module import Module
 
@@ -58,7 +58,6 @@ class _ConvNd(Module):
         bias: bool = True,
         padding_mode: str = "zeros",
         dtype: Any = None,
-        output_padding: int | Sequence[int] = 0,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
@@ -80,16 +79,14 @@ class _ConvNd(Module):
         self.kernel_size = _ntuple(kernel_size, nd, "kernel_size", name)
         self.stride = _ntuple(stride, nd, "stride", name)
         self.dilation = _ntuple(dilation, nd, "dilation", name)
-        self.output_padding = _ntuple(output_padding, nd, "output_padding", name)
-        for arg, vals, least in (
-            ("kernel_size", self.kernel_size, 1),
-            ("stride", self.stride, 1),
-            ("dilation", self.dilation, 1),
-            ("output_padding", self.output_padding, 0),
+        self.output_padding = (0,) * nd  # the transposed layers set theirs
+        for arg, vals in (
+            ("kernel_size", self.kernel_size),
+            ("stride", self.stride),
+            ("dilation", self.dilation),
         ):
-            if any(v < least for v in vals):
-                what = "non-negative" if least == 0 else "positive"
-                raise ValueError(f"{name} expected {what} {arg}, got {vals}")
+            if any(v < 1 for v in vals):
+                raise ValueError(f"{name} expected positive {arg}, got {vals}")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"{name} expected padding_mode to be one of {_PADDING_MODES}, got {padding_mode!r}"
@@ -183,42 +180,11 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | Sequence[int],
-        stride: int | Sequence[int] = 1,
-        padding: int | Sequence[int] | str = 0,
-        dilation: int | Sequence[int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        dtype: Any = None,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
-            rng=rng,
-        )
-
     def forward(self, input: Tensor) -> Tensor:
         x = self._check_input(input)
         name = type(self).__name__.lower()
         if self.padding_mode == "zeros":
             return _conv._conv(
-                name,
-                self._nd,
                 x,
                 self.weight,
                 self.bias,
@@ -226,6 +192,8 @@ class _Conv(_ConvNd):
                 self.padding,
                 self.dilation,
                 self.groups,
+                _op=name,
+                _nd=self._nd,
             )
         pads = self._reversed_padding_repeated_twice
         sizes = x.shape[-self._nd :]
@@ -240,60 +208,49 @@ class _Conv(_ConvNd):
                 )
         xp = _shape.pad(x, pads, mode=self.padding_mode)
         return _conv._conv(
-            name, self._nd, xp, self.weight, self.bias, self.stride, 0, self.dilation, self.groups
-        )
+            xp, self.weight, self.bias, self.stride, 0, self.dilation, self.groups,
+            _op=name, _nd=self._nd,
+        )  # fmt: skip
+
+
+_CONV_DOC = """{nd}-d convolution (cross-correlation) layer.
+
+Shapes:
+    input: (N, C_in, {S}) or (C_in, {S})   output: (N, C_out, {S_out})
+    {out}
+    weight: (C_out, C_in / groups, {K})   bias: (C_out,)
+{example}"""
 
 
 class Conv1d(_Conv):
-    """1-d convolution (cross-correlation) layer.
-
-    Shapes:
-        input: (N, C_in, L) or (C_in, L)   output: (N, C_out, L_out)
-        L_out = floor((L + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1
-        weight: (C_out, C_in / groups, kernel_size)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> Conv1d(4, 8, 3, padding=1, rng=glassnet.manual_seed(0))(glassnet.ones(2, 4, 10)).shape
-    (2, 8, 10)
-    """
-
     _nd = 1
+    __doc__ = dim_doc(_CONV_DOC, 1, _conv.CONV_OUT, """
+        >>> import glassnet
+        >>> Conv1d(4, 8, 3, padding=1, rng=glassnet.manual_seed(0))(glassnet.ones(2, 4, 10)).shape
+        (2, 8, 10)
+        """)  # fmt: skip
 
 
 class Conv2d(_Conv):
-    """2-d convolution (cross-correlation) layer.
-
-    Shapes:
-        input: (N, C_in, H, W) or (C_in, H, W)   output: (N, C_out, H_out, W_out)
-        H_out = floor((H + 2 padding[0] - dilation[0] (kernel_size[0] - 1) - 1) / stride[0]) + 1
-        weight: (C_out, C_in / groups, kH, kW)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> layer = Conv2d(3, 8, kernel_size=3, stride=2, padding=1, rng=glassnet.manual_seed(0))
-    >>> layer
-    Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
-    >>> layer(glassnet.ones(1, 3, 32, 32)).shape
-    (1, 8, 16, 16)
-    """
-
     _nd = 2
+    __doc__ = dim_doc(_CONV_DOC, 2, _conv.CONV_OUT, """
+        >>> import glassnet
+        >>> layer = Conv2d(3, 8, kernel_size=3, stride=2, padding=1, rng=glassnet.manual_seed(0))
+        >>> layer
+        Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+        >>> layer(glassnet.ones(1, 3, 32, 32)).shape
+        (1, 8, 16, 16)
+        """)  # fmt: skip
 
 
 class Conv3d(_Conv):
-    """3-d convolution (cross-correlation) layer.
-
-    Shapes:
-        input: (N, C_in, D, H, W) or (C_in, D, H, W)   output: (N, C_out, D_out, H_out, W_out)
-        D_out = floor((D + 2 padding[0] - dilation[0] (kernel_size[0] - 1) - 1) / stride[0]) + 1
-        weight: (C_out, C_in / groups, kD, kH, kW)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> layer = Conv3d(2, 4, 3, padding="same", rng=glassnet.manual_seed(0))
-    >>> layer(glassnet.ones(1, 2, 5, 5, 5)).shape
-    (1, 4, 5, 5, 5)
-    """
-
     _nd = 3
+    __doc__ = dim_doc(_CONV_DOC, 3, _conv.CONV_OUT, """
+        >>> import glassnet
+        >>> layer = Conv3d(2, 4, 3, padding="same", rng=glassnet.manual_seed(0))
+        >>> layer(glassnet.ones(1, 2, 5, 5, 5)).shape
+        (1, 4, 5, 5, 5)
+        """)  # fmt: skip
 
 
 class _ConvTranspose(_ConvNd):
@@ -320,6 +277,9 @@ class _ConvTranspose(_ConvNd):
             raise ValueError(f"{name} supports only padding_mode='zeros', got {padding_mode!r}")
         if isinstance(padding, str):
             raise ValueError(f"{name} expected padding to be ints, got {padding!r}")
+        out_pad = _ntuple(output_padding, self._nd, "output_padding", name)
+        if any(v < 0 for v in out_pad):
+            raise ValueError(f"{name} expected non-negative output_padding, got {out_pad}")
         super().__init__(
             in_channels,
             out_channels,
@@ -331,9 +291,9 @@ class _ConvTranspose(_ConvNd):
             bias,
             padding_mode,
             dtype,
-            output_padding,
             rng=rng,
         )
+        self.output_padding = out_pad
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if op >= max(s, d):
                 raise ValueError(
@@ -376,8 +336,6 @@ class _ConvTranspose(_ConvNd):
         out_pad = self._output_padding(x, output_size)
         assert isinstance(self.padding, tuple)  # transposed layers take int padding only
         return _conv._conv_transpose(
-            f"conv_transpose{self._nd}d",
-            self._nd,
             x,
             self.weight,
             self.bias,
@@ -386,60 +344,50 @@ class _ConvTranspose(_ConvNd):
             out_pad,
             self.groups,
             self.dilation,
+            _op=f"conv_transpose{self._nd}d",
+            _nd=self._nd,
         )
 
 
+_CONV_TRANSPOSE_DOC = """{nd}-d transposed convolution layer (the adjoint of Conv{nd}d).
+
+``forward(input, output_size)`` picks the ``output_padding`` that gives ``output_size``
+(for strided layers several output sizes map to the same input size).
+
+Shapes:
+    input: (N, C_in, {S}) or (C_in, {S})   output: (N, C_out, {S_out})
+    {out}
+    weight: (C_in, C_out / groups, {K})   bias: (C_out,)
+{example}"""
+
+
 class ConvTranspose1d(_ConvTranspose):
-    """1-d transposed convolution layer (the adjoint of Conv1d; "deconvolution").
-
-    Shapes:
-        input: (N, C_in, L) or (C_in, L)   output: (N, C_out, L_out)
-        L_out = (L - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1
-        weight: (C_in, C_out / groups, kernel_size)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> ConvTranspose1d(4, 2, 4, stride=2, padding=1, rng=glassnet.manual_seed(0))(
-    ...     glassnet.ones(1, 4, 8)).shape
-    (1, 2, 16)
-    """
-
     _nd = 1
+    __doc__ = dim_doc(_CONV_TRANSPOSE_DOC, 1, _conv.CONV_TRANSPOSE_OUT, """
+        >>> import glassnet
+        >>> ConvTranspose1d(4, 2, 4, stride=2, padding=1, rng=glassnet.manual_seed(0))(
+        ...     glassnet.ones(1, 4, 8)).shape
+        (1, 2, 16)
+        """)  # fmt: skip
 
 
 class ConvTranspose2d(_ConvTranspose):
-    """2-d transposed convolution layer (the adjoint of Conv2d; "deconvolution").
-
-    ``forward(input, output_size)`` picks the ``output_padding`` that gives ``output_size``
-    (for strided layers several output sizes map to the same input size).
-
-    Shapes:
-        input: (N, C_in, H, W) or (C_in, H, W)   output: (N, C_out, H_out, W_out)
-        H_out = (H - 1) stride[0] - 2 padding[0] + dilation[0] (kH - 1) + output_padding[0] + 1
-        weight: (C_in, C_out / groups, kH, kW)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> up = ConvTranspose2d(8, 3, 3, stride=2, padding=1, rng=glassnet.manual_seed(0))
-    >>> up(glassnet.ones(1, 8, 16, 16)).shape
-    (1, 3, 31, 31)
-    >>> up(glassnet.ones(1, 8, 16, 16), output_size=(32, 32)).shape
-    (1, 3, 32, 32)
-    """
-
     _nd = 2
+    __doc__ = dim_doc(_CONV_TRANSPOSE_DOC, 2, _conv.CONV_TRANSPOSE_OUT, """
+        >>> import glassnet
+        >>> up = ConvTranspose2d(8, 3, 3, stride=2, padding=1, rng=glassnet.manual_seed(0))
+        >>> up(glassnet.ones(1, 8, 16, 16)).shape
+        (1, 3, 31, 31)
+        >>> up(glassnet.ones(1, 8, 16, 16), output_size=(32, 32)).shape
+        (1, 3, 32, 32)
+        """)  # fmt: skip
 
 
 class ConvTranspose3d(_ConvTranspose):
-    """3-d transposed convolution layer (the adjoint of Conv3d; "deconvolution").
-
-    Shapes:
-        input: (N, C_in, D, H, W) or (C_in, D, H, W)   output: (N, C_out, D_out, H_out, W_out)
-        D_out = (D - 1) stride[0] - 2 padding[0] + dilation[0] (kD - 1) + output_padding[0] + 1
-        weight: (C_in, C_out / groups, kD, kH, kW)   bias: (C_out,)
-
-    >>> import glassnet
-    >>> ConvTranspose3d(2, 2, 2, stride=2, rng=glassnet.manual_seed(0))(
-    ...     glassnet.ones(1, 2, 3, 3, 3)).shape
-    (1, 2, 6, 6, 6)
-    """
-
     _nd = 3
+    __doc__ = dim_doc(_CONV_TRANSPOSE_DOC, 3, _conv.CONV_TRANSPOSE_OUT, """
+        >>> import glassnet
+        >>> ConvTranspose3d(2, 2, 2, stride=2, rng=glassnet.manual_seed(0))(
+        ...     glassnet.ones(1, 2, 3, 3, 3)).shape
+        (1, 2, 6, 6, 6)
+        """)  # fmt: skip

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..ops import shape as _shape
+from ..ops._util import dim_doc
 from .module import Module
 
 _SPATIAL = {1: "W", 2: "H, W", 3: "D, H, W"}
@@ -79,54 +80,60 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
+_DIMS = {1: "the last dimension", 2: "the last two dimensions", 3: "the last three dimensions"}
+_PADDED = {
+    1: "W + left + right",
+    2: "H + top + bottom, W + left + right",
+    3: "D + front + back, H + top + bottom, W + left + right",
+}
+
+
+_PAD_DOC = """Pad {dims} {what}.{note}
+
+Shapes:
+    {shapes}
+{example}"""
+
+
+def _doc(nd: int, what: str, batched: bool, example: str = "", note: str = "") -> str:
+    """The docstring of a padding layer of ``nd`` dimensions: "Pad ... ``what``." and its shapes."""
+    S, padded = _SPATIAL[nd], _PADDED[nd]
+    shapes = (
+        f"input: (N, C, {S}) or (C, {S})\n    output: (N, C, {padded})"
+        if batched
+        else f"input: (*, {S})   output: (*, {padded})"
+    )
+    return dim_doc(
+        _PAD_DOC, nd, "", example, dims=_DIMS[nd], what=what, shapes=shapes,
+        note=f"\n\n{note}" if note else "",
+    )  # fmt: skip
+
+
 class ConstantPad1d(_ConstantPadNd):
-    """Pad the last dimension with ``value``.
-
-    Shapes:
-        x: (*, W)   y: (*, W + left + right)
-
-    >>> import glassnet
-    >>> ConstantPad1d((1, 2), 3.5)(glassnet.ones(1, 2))
-    tensor([[3.5000, 1.0000, 1.0000, 3.5000, 3.5000]])
-    """
-
     _nd = 1
+    __doc__ = _doc(1, "with ``value``", False, """
+        >>> import glassnet
+        >>> ConstantPad1d((1, 2), 3.5)(glassnet.ones(1, 2))
+        tensor([[3.5000, 1.0000, 1.0000, 3.5000, 3.5000]])
+        """)  # fmt: skip
 
 
 class ConstantPad2d(_ConstantPadNd):
-    """Pad the last two dimensions with ``value``.
-
-    Shapes:
-        x: (*, H, W)   y: (*, H + top + bottom, W + left + right)
-
-    >>> import glassnet
-    >>> ConstantPad2d((1, 0, 2, 1), 0.5)(glassnet.ones(3, 4, 4)).shape
-    (3, 7, 5)
-    """
-
     _nd = 2
+    __doc__ = _doc(2, "with ``value``", False, """
+        >>> import glassnet
+        >>> ConstantPad2d((1, 0, 2, 1), 0.5)(glassnet.ones(3, 4, 4)).shape
+        (3, 7, 5)
+        """)  # fmt: skip
 
 
 class ConstantPad3d(_ConstantPadNd):
-    """Pad the last three dimensions with ``value``.
-
-    Shapes:
-        x: (*, D, H, W)   y: (*, D + front + back, H + top + bottom, W + left + right)
-    """
-
     _nd = 3
+    __doc__ = _doc(3, "with ``value``", False)
 
 
-class ZeroPad1d(ConstantPad1d):
-    """Pad the last dimension with zeros.
-
-    Shapes:
-        x: (*, W)   y: (*, W + left + right)
-
-    >>> import glassnet
-    >>> ZeroPad1d(2)(glassnet.ones(1, 3, 4)).shape
-    (1, 3, 8)
-    """
+class _ZeroPad(_ConstantPadNd):
+    """Constant padding with zeros: ``ZeroPad2d(p)`` is ``ConstantPad2d(p, 0.0)``."""
 
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
@@ -135,138 +142,81 @@ class ZeroPad1d(ConstantPad1d):
         return f"{self.padding}"
 
 
-class ZeroPad2d(ConstantPad2d):
-    """Pad the last two dimensions with zeros.
-
-    Shapes:
-        x: (*, H, W)   y: (*, H + top + bottom, W + left + right)
-    """
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    __doc__ = _doc(1, "with zeros", False, """
+        >>> import glassnet
+        >>> ZeroPad1d(2)(glassnet.ones(1, 3, 4)).shape
+        (1, 3, 8)
+        """)  # fmt: skip
 
 
-class ZeroPad3d(ConstantPad3d):
-    """Pad the last three dimensions with zeros.
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    __doc__ = _doc(2, "with zeros", False)
 
-    Shapes:
-        x: (*, D, H, W)   y: (*, D + front + back, H + top + bottom, W + left + right)
-    """
 
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    __doc__ = _doc(3, "with zeros", False)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+
+_MIRROR = "with {} mirror image (the edge is not repeated)"
+_EDGE = "by repeating {} edge values"
+_WRAP = "by wrapping around ({})"
+_REFLECT_NOTE = "Every padding must be smaller than the padded dimension."
+_WRAP_NOTE = "A padding may be at most the size of the dimension (it wraps around once)."
 
 
 class ReflectionPad1d(_PadNd):
-    """Pad the last dimension with its mirror image (the edge is not repeated).
-
-    Every padding must be smaller than the padded dimension.
-
-    Shapes:
-        x: (N, C, W) or (C, W)   y: (N, C, W + left + right)
-
-    >>> import glassnet
-    >>> ReflectionPad1d(2)(glassnet.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[3., 2., 1., 2., 3., 2., 1.]])
-    """
-
     _nd, _mode = 1, "reflect"
+    __doc__ = _doc(1, _MIRROR.format("its"), True, """
+        >>> import glassnet
+        >>> ReflectionPad1d(2)(glassnet.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[3., 2., 1., 2., 3., 2., 1.]])
+        """, _REFLECT_NOTE)  # fmt: skip
 
 
 class ReflectionPad2d(_PadNd):
-    """Pad the last two dimensions with their mirror image.
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 2, "reflect"
+    __doc__ = _doc(2, _MIRROR.format("their"), True, note=_REFLECT_NOTE)
 
 
 class ReflectionPad3d(_PadNd):
-    """Pad the last three dimensions with their mirror image.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)
-        y: (N, C, D + front + back, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 3, "reflect"
+    __doc__ = _doc(3, _MIRROR.format("their"), True, note=_REFLECT_NOTE)
 
 
 class ReplicationPad1d(_PadNd):
-    """Pad the last dimension by repeating its edge values.
-
-    Shapes:
-        x: (N, C, W) or (C, W)   y: (N, C, W + left + right)
-
-    >>> import glassnet
-    >>> ReplicationPad1d((2, 1))(glassnet.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[1., 1., 1., 2., 3., 3.]])
-    """
-
     _nd, _mode = 1, "replicate"
+    __doc__ = _doc(1, _EDGE.format("its"), True, """
+        >>> import glassnet
+        >>> ReplicationPad1d((2, 1))(glassnet.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[1., 1., 1., 2., 3., 3.]])
+        """)  # fmt: skip
 
 
 class ReplicationPad2d(_PadNd):
-    """Pad the last two dimensions by repeating their edge values.
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 2, "replicate"
+    __doc__ = _doc(2, _EDGE.format("their"), True)
 
 
 class ReplicationPad3d(_PadNd):
-    """Pad the last three dimensions by repeating their edge values.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)
-        y: (N, C, D + front + back, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 3, "replicate"
+    __doc__ = _doc(3, _EDGE.format("their"), True)
 
 
 class CircularPad1d(_PadNd):
-    """Pad the last dimension by wrapping around (periodic boundary).
-
-    A padding may be at most the size of the dimension (it wraps around once).
-
-    Shapes:
-        x: (N, C, W) or (C, W)   y: (N, C, W + left + right)
-
-    >>> import glassnet
-    >>> CircularPad1d((1, 2))(glassnet.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[3., 1., 2., 3., 1., 2.]])
-    """
-
     _nd, _mode = 1, "circular"
+    __doc__ = _doc(1, _WRAP.format("a periodic boundary"), True, """
+        >>> import glassnet
+        >>> CircularPad1d((1, 2))(glassnet.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[3., 1., 2., 3., 1., 2.]])
+        """, _WRAP_NOTE)  # fmt: skip
 
 
 class CircularPad2d(_PadNd):
-    """Pad the last two dimensions by wrapping around (a torus).
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 2, "circular"
+    __doc__ = _doc(2, _WRAP.format("a torus"), True, note=_WRAP_NOTE)
 
 
 class CircularPad3d(_PadNd):
-    """Pad the last three dimensions by wrapping around.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)
-        y: (N, C, D + front + back, H + top + bottom, W + left + right)
-    """
-
     _nd, _mode = 3, "circular"
+    __doc__ = _doc(3, _WRAP.format("periodic in every dimension"), True, note=_WRAP_NOTE)

@@ -1,15 +1,20 @@
-"""Pooling layers (thin wrappers over ``glassnet.ops.pool``), PyTorch's names and arguments."""
+"""Pooling layers (thin wrappers over ``glassnet.ops.pool``), PyTorch's names and arguments.
+
+One N-d base per kind holds the arguments, the forward call and the repr; the 1/2/3-d classes set
+their dimension and fill the kind's docstring template (``Shapes:`` block with the output size).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..ops import pool as P
+from ..ops._util import dim_doc
 from .module import Module
 
 
 class _MaxPoolNd(Module):
-    _fn: Any
+    _nd: int
 
     def __init__(
         self,
@@ -27,7 +32,7 @@ class _MaxPoolNd(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Any) -> Any:
-        return type(self)._fn(
+        return P._max_pool(
             input,
             self.kernel_size,
             self.stride,
@@ -35,6 +40,7 @@ class _MaxPoolNd(Module):
             self.dilation,
             self.ceil_mode,
             self.return_indices,
+            _nd=self._nd,
         )
 
     def extra_repr(self) -> str:
@@ -44,55 +50,55 @@ class _MaxPoolNd(Module):
         )
 
 
+_MAX_POOL_DOC = """{nd}-d max pooling (ties, padding and ``ceil_mode``: see ``glassnet.ops.pool``).
+
+``return_indices=True`` returns ``(output, indices)``.
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   output: (N, C, {S_out})
+    {out}
+{example}"""
+
+
 class MaxPool1d(_MaxPoolNd):
-    """1-d max pooling; see ``glassnet.ops.pool`` for ties, padding and ``ceil_mode``.
-
-    Shapes:
-        x: (N, C, L) or (C, L)   y: (N, C, L_out)
-        L_out = floor((L + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1
-
-    >>> import glassnet
-    >>> MaxPool1d(2)(glassnet.ones(1, 3, 8)).shape
-    (1, 3, 4)
-    """
-
-    _fn = staticmethod(P.max_pool1d)
+    _nd = 1
+    __doc__ = dim_doc(_MAX_POOL_DOC, 1, P.MAX_POOL_OUT, """
+        >>> import glassnet
+        >>> MaxPool1d(2)(glassnet.ones(1, 3, 8)).shape
+        (1, 3, 4)
+        """)  # fmt: skip
 
 
 class MaxPool2d(_MaxPoolNd):
-    """2-d max pooling (``return_indices=True`` returns ``(y, indices)``).
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, H_out, W_out), H_out and W_out as MaxPool1d
-
-    >>> import glassnet
-    >>> MaxPool2d(3, stride=2, padding=1)(glassnet.ones(2, 4, 8, 8)).shape
-    (2, 4, 4, 4)
-    """
-
-    _fn = staticmethod(P.max_pool2d)
+    _nd = 2
+    __doc__ = dim_doc(_MAX_POOL_DOC, 2, P.MAX_POOL_OUT, """
+        >>> import glassnet
+        >>> MaxPool2d(3, stride=2, padding=1)(glassnet.ones(2, 4, 8, 8)).shape
+        (2, 4, 4, 4)
+        """)  # fmt: skip
 
 
 class MaxPool3d(_MaxPoolNd):
-    """3-d max pooling.
+    _nd = 3
+    __doc__ = dim_doc(_MAX_POOL_DOC, 3, P.MAX_POOL_OUT)
 
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, D_out, H_out, W_out)
-    """
 
-    _fn = staticmethod(P.max_pool3d)
+_AVG_POOL_DOC = """{nd}-d average pooling (zero padding, ``count_include_pad`` as PyTorch).{note}
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   output: (N, C, {S_out})
+    {out}
+{example}"""
+_DIVISOR = "\n\n``divisor_override`` replaces the window size as divisor."
 
 
 class AvgPool1d(Module):
-    """1-d average pooling (zero padding, ``count_include_pad`` as PyTorch).
-
-    Shapes:
-        x: (N, C, L) or (C, L)   y: (N, C, L_out),  L_out = floor((L + 2p - k [+ s - 1]) / s) + 1
-
-    >>> import glassnet
-    >>> AvgPool1d(3, stride=1, padding=1)(glassnet.ones(1, 1, 5)).shape
-    (1, 1, 5)
-    """
+    # its own class: PyTorch's AvgPool1d has no divisor_override and keeps its sizes as tuples
+    __doc__ = dim_doc(_AVG_POOL_DOC, 1, P.AVG_POOL_OUT, """
+        >>> import glassnet
+        >>> AvgPool1d(3, stride=1, padding=1)(glassnet.ones(1, 1, 5)).shape
+        (1, 1, 5)
+        """, note="")  # fmt: skip
 
     def __init__(
         self,
@@ -127,7 +133,7 @@ def _single(v: Any) -> Any:
 
 
 class _AvgPoolNd(Module):
-    _fn: Any
+    _nd: int
 
     def __init__(
         self,
@@ -145,7 +151,7 @@ class _AvgPoolNd(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Any) -> Any:
-        return type(self)._fn(
+        return P._avg_pool(
             input,
             self.kernel_size,
             self.stride,
@@ -153,6 +159,7 @@ class _AvgPoolNd(Module):
             self.ceil_mode,
             self.count_include_pad,
             self.divisor_override,
+            _nd=self._nd,
         )
 
     def extra_repr(self) -> str:
@@ -160,75 +167,63 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool2d(_AvgPoolNd):
-    """2-d average pooling (``divisor_override`` replaces the window size as divisor).
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, H_out, W_out)
-
-    >>> import glassnet
-    >>> AvgPool2d(2)(glassnet.ones(1, 1, 4, 6)).shape
-    (1, 1, 2, 3)
-    """
-
-    _fn = staticmethod(P.avg_pool2d)
+    _nd = 2
+    __doc__ = dim_doc(_AVG_POOL_DOC, 2, P.AVG_POOL_OUT, """
+        >>> import glassnet
+        >>> AvgPool2d(2)(glassnet.ones(1, 1, 4, 6)).shape
+        (1, 1, 2, 3)
+        """, note=_DIVISOR)  # fmt: skip
 
 
 class AvgPool3d(_AvgPoolNd):
-    """3-d average pooling.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, D_out, H_out, W_out)
-    """
-
-    _fn = staticmethod(P.avg_pool3d)
+    _nd = 3
+    __doc__ = dim_doc(_AVG_POOL_DOC, 3, P.AVG_POOL_OUT, note=_DIVISOR)
 
 
 class _AdaptivePoolNd(Module):
-    _fn: Any
+    _nd: int
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input: Any) -> Any:
-        return type(self)._fn(input, self.output_size)
+        return P._adaptive_avg_pool(input, self.output_size, _nd=self._nd)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
+_ADAPTIVE_DOC = """{nd}-d adaptive {kind} pooling over ``output_size`` bins per axis.{note}
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   output: (N, C, {O})
+    {out}
+{example}"""
+_GLOBAL = "\n\n``{cls}(1)`` is global {kind} pooling; ``None`` in ``output_size`` keeps a size."
+_INDICES = "\n\n``return_indices=True`` returns ``(output, indices)``."
+
+
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
-    """Average over ``output_size`` bins, bin i = ``[floor(i L/O), ceil((i+1) L/O))``.
-
-    Shapes:
-        x: (N, C, L) or (C, L)   y: (N, C, O)
-
-    >>> import glassnet
-    >>> AdaptiveAvgPool1d(3)(glassnet.ones(2, 4, 10)).shape
-    (2, 4, 3)
-    """
-
-    _fn = staticmethod(P.adaptive_avg_pool1d)
+    _nd = 1
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, P.ADAPTIVE_BIN, """
+        >>> import glassnet
+        >>> AdaptiveAvgPool1d(3)(glassnet.ones(2, 4, 10)).shape
+        (2, 4, 3)
+        """, kind="average", note="")  # fmt: skip
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
-    """2-d adaptive average pooling; ``AdaptiveAvgPool2d(1)`` is global average pooling.
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, O_H, O_W)  (None in output_size keeps a size)
-    """
-
-    _fn = staticmethod(P.adaptive_avg_pool2d)
+    _nd = 2
+    __doc__ = dim_doc(
+        _ADAPTIVE_DOC, 2, P.ADAPTIVE_BIN, kind="average",
+        note=_GLOBAL.format(cls="AdaptiveAvgPool2d", kind="average"),
+    )  # fmt: skip
 
 
 class AdaptiveAvgPool3d(_AdaptivePoolNd):
-    """3-d adaptive average pooling.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, O_D, O_H, O_W)
-    """
-
-    _fn = staticmethod(P.adaptive_avg_pool3d)
+    _nd = 3
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, P.ADAPTIVE_BIN, kind="average", note="")
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -237,38 +232,26 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input: Any) -> Any:
-        return type(self)._fn(input, self.output_size, self.return_indices)
+        return P._adaptive_max_pool(input, self.output_size, self.return_indices, _nd=self._nd)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    """Max over adaptive bins (``return_indices=True`` returns ``(y, indices)``).
-
-    Shapes:
-        x: (N, C, L) or (C, L)   y: (N, C, O)
-
-    >>> import glassnet
-    >>> AdaptiveMaxPool1d(1)(glassnet.ones(2, 4, 10)).shape
-    (2, 4, 1)
-    """
-
-    _fn = staticmethod(P.adaptive_max_pool1d)
+    _nd = 1
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, P.ADAPTIVE_BIN, """
+        >>> import glassnet
+        >>> AdaptiveMaxPool1d(1)(glassnet.ones(2, 4, 10)).shape
+        (2, 4, 1)
+        """, kind="max", note=_INDICES)  # fmt: skip
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    """2-d adaptive max pooling; ``AdaptiveMaxPool2d(1)`` is global max pooling.
-
-    Shapes:
-        x: (N, C, H, W) or (C, H, W)   y: (N, C, O_H, O_W)
-    """
-
-    _fn = staticmethod(P.adaptive_max_pool2d)
+    _nd = 2
+    __doc__ = dim_doc(
+        _ADAPTIVE_DOC, 2, P.ADAPTIVE_BIN, kind="max",
+        note=_GLOBAL.format(cls="AdaptiveMaxPool2d", kind="max") + _INDICES,
+    )  # fmt: skip
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    """3-d adaptive max pooling.
-
-    Shapes:
-        x: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, O_D, O_H, O_W)
-    """
-
-    _fn = staticmethod(P.adaptive_max_pool3d)
+    _nd = 3
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, P.ADAPTIVE_BIN, kind="max", note=_INDICES)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import inspect
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -100,3 +102,65 @@ def check_weight_dtype(layer: str, input: Tensor, weight: Tensor | None) -> None
         other = _dtype_method(np.dtype(np.float64 if wd == np.float32 else np.float32))
         fix = f"convert the input with {to_w} (or both input and layer with {other})"
     raise TypeError(f"{layer} expected input of dtype {wd} (its weight's dtype), got {xd}: {fix}")
+
+
+# ---------------------------------------------------------------------------- per-dimension forms
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def dim_fields(nd: int) -> dict[str, str]:
+    """Names for the docstring templates of 1/2/3-d forms (``{S}``, ``{X}_out``, ...).
+
+    ``nd``: the dimension; ``S``: the spatial axes (``H, W``); ``S_out``: the output's
+    (``H_out, W_out``); ``K``: the kernel's (``kH, kW``; ``kernel_size`` in 1-d); ``X``: the
+    first axis, ``k`` its kernel size, ``i`` its index in the arguments (``[0]``, empty in
+    1-d); ``alike``: the note that the other axes follow the same formula; ``O``: the output
+    sizes of adaptive pooling (``O_H, O_W``).
+    """
+    axes = AXES[nd]
+    rest = ", ".join(f"{a}_out" for a in axes[1:])
+    return {
+        "nd": str(nd),
+        "S": ", ".join(axes),
+        "S_out": ", ".join(f"{a}_out" for a in axes),
+        "K": "kernel_size" if nd == 1 else ", ".join(f"k{a}" for a in axes),
+        "X": axes[0],
+        "k": "kernel_size" if nd == 1 else f"k{axes[0]}",
+        "i": "" if nd == 1 else "[0]",
+        "alike": f"; {rest} alike" if rest else "",
+        "O": "O" if nd == 1 else ", ".join(f"O_{a}" for a in axes),
+    }
+
+
+def dim_doc(template: str, nd: int, out: str = "", example: str = "", **more: str) -> str:
+    """Fill a docstring template of a 1/2/3-d form: the :func:`dim_fields` of ``nd``, ``{out}``
+    (an output-size formula, itself filled), ``{example}`` (a doctest, dedented and set off by
+    blank lines; may be empty) and the ``more`` fields (which may replace those of ``nd``)."""
+    fields = {**dim_fields(nd), **more}
+    example = f"\n{inspect.cleandoc(example)}\n" if example.strip() else ""
+    return template.format(**fields, out=out.format(**fields), example=example)
+
+
+def specialize(impl: _F, name: str, doc: str, **fixed: Any) -> _F:
+    """The public form ``name`` of an N-d implementation: ``impl`` with keyword-only arguments
+    fixed (``_nd=2``) and left out of its signature.
+
+    The result is a copy of ``impl`` (its code, defaults and module), not a wrapper: calling it
+    costs nothing extra, and ``help``, ``inspect.signature``, doctest, argument errors and
+    tracebacks name ``name``. The signature is written once, on ``impl``, for every dimension.
+    """
+    sig = inspect.signature(impl)
+    kwonly = {n for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+    assert set(fixed) <= kwonly, f"{impl.__name__} has no keyword-only {set(fixed) - kwonly}"
+    code = impl.__code__.replace(co_name=name)
+    if hasattr(code, "co_qualname"):  # Python >= 3.11 names functions by their qualname
+        code = code.replace(co_qualname=name)  # type: ignore[call-arg]
+    fn = types.FunctionType(code, impl.__globals__, name, impl.__defaults__, impl.__closure__)
+    fn.__kwdefaults__ = {**(impl.__kwdefaults__ or {}), **fixed}
+    fn.__module__, fn.__qualname__, fn.__doc__ = impl.__module__, name, doc
+    fn.__annotations__ = {k: v for k, v in impl.__annotations__.items() if k not in fixed}
+    public = [p for p in sig.parameters.values() if p.name not in fixed]
+    fn.__signature__ = sig.replace(parameters=public)  # type: ignore[attr-defined]
+    return cast(_F, fn)

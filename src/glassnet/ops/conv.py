@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._conv_impl import conv_plan
-from ._util import check_weight_dtype, shape_str
+from ._util import check_weight_dtype, dim_doc, require_tensor, shape_str, specialize
 
 Size = int | Sequence[int]
 Padding = int | Sequence[int] | str
@@ -196,20 +196,12 @@ def _tuple(value: Any, nd: int, name: str, op: str, minimum: int) -> tuple[int, 
     return tuple(int(v) for v in items)
 
 
-def _as_tensor(x: Any, name: str, op: str) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, np.ndarray):
-        return Tensor(x)
-    raise TypeError(f"{op} expected {name} to be a Tensor, got {type(x).__name__}")
-
-
 def _check_common(
     op: str, x: Any, weight: Any, bias: Any, nd: int | None, groups: Any
 ) -> tuple[Tensor, Tensor, Tensor | None, int]:
     """Types, ranks, dtypes and groups shared by convolution and transposed convolution."""
-    x, weight = _as_tensor(x, "input", op), _as_tensor(weight, "weight", op)
-    bias = None if bias is None else _as_tensor(bias, "bias", op)
+    x, weight = require_tensor(x, "input", op), require_tensor(weight, "weight", op)
+    bias = None if bias is None else require_tensor(bias, "bias", op)
     if nd is None:
         nd = weight.ndim - 2
         if nd < 1:
@@ -248,7 +240,19 @@ def _check_common(
     return x, weight, bias, int(groups)
 
 
-def conv_nd(
+# ---------------------------------------------------------------------------- functional forms
+# The output-size formulas of the docstrings (``dim_fields`` fills in the axes), shared with the
+# layers in glassnet.nn.conv.
+CONV_OUT = (
+    "{X}_out = floor(({X} + 2 padding{i} - dilation{i} ({k} - 1) - 1) / stride{i}) + 1{alike}"
+)
+CONV_TRANSPOSE_OUT = (
+    "{X}_out = ({X} - 1) stride{i} - 2 padding{i} + dilation{i} ({k} - 1) + output_padding{i} "
+    "+ 1{alike}"
+)
+
+
+def _conv(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
@@ -256,41 +260,13 @@ def conv_nd(
     padding: Padding = 0,
     dilation: Size = 1,
     groups: int = 1,
+    *,
+    _op: str = "conv_nd",
+    _nd: int | None = None,
 ) -> Tensor:
-    """N-d cross-correlation (PyTorch's convolution) with ``weight.ndim - 2`` spatial axes.
-
-    Args:
-        input: (N, C, *D) or unbatched (C, *D).
-        weight: (F, C / groups, *K).
-        bias: (F,) or None.
-        stride, dilation: int or one int per spatial axis (>= 1).
-        padding: int or one int per axis (zeros on both sides), ``'valid'`` (no padding) or
-            ``'same'`` (stride 1 only; total ``d (K - 1)``, ``total // 2`` before, the rest after).
-        groups: input and output channels are split into this many independent groups
-            (``groups == C``: depthwise).
-
-    Shapes:
-        y: (N, F, *O) with ``O_i = floor((D_i + 2 p_i - d_i (K_i - 1) - 1) / s_i) + 1``
-
-    >>> import glassnet
-    >>> conv_nd(glassnet.ones(1, 2, 5, 5), glassnet.ones(3, 2, 3, 3), padding=1).shape
-    (1, 3, 5, 5)
-    """
-    return _conv("conv_nd", None, input, weight, bias, stride, padding, dilation, groups)
-
-
-def _conv(
-    op: str,
-    nd: int | None,
-    x: Any,
-    weight: Any,
-    bias: Any,
-    stride: Size,
-    padding: Padding,
-    dilation: Size,
-    groups: int,
-) -> Tensor:
-    x, weight, bias, groups = _check_common(op, x, weight, bias, nd, groups)
+    """``conv_nd``, ``conv1d``, ``conv2d`` and ``conv3d`` (``_op`` and ``_nd`` fixed by each)."""
+    op = _op
+    x, weight, bias, groups = _check_common(op, input, weight, bias, _nd, groups)
     nd = weight.ndim - 2
     stride_t = _tuple(stride, nd, "stride", op, 1)
     dilation_t = _tuple(dilation, nd, "dilation", op, 1)
@@ -340,74 +316,7 @@ def _conv(
     return ConvNd.apply(*args, **static)
 
 
-def conv1d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Padding = 0,
-    dilation: Size = 1,
-    groups: int = 1,
-) -> Tensor:
-    """1-d cross-correlation (see ``conv_nd``).
-
-    Shapes:
-        input: (N, C, L) or (C, L)   weight: (F, C / groups, K)   bias: (F,)
-        y: (N, F, L_out),  L_out = floor((L + 2p - d (K - 1) - 1) / s) + 1
-
-    >>> import glassnet
-    >>> conv1d(glassnet.ones(1, 1, 5), glassnet.ones(1, 1, 3)).tolist()
-    [[[3.0, 3.0, 3.0]]]
-    """
-    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv2d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Padding = 0,
-    dilation: Size = 1,
-    groups: int = 1,
-) -> Tensor:
-    """2-d cross-correlation (see ``conv_nd``).
-
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   weight: (F, C / groups, KH, KW)   bias: (F,)
-        y: (N, F, OH, OW),  OH = floor((H + 2 p_h - d_h (KH - 1) - 1) / s_h) + 1 (OW alike)
-
-    >>> import glassnet
-    >>> conv2d(glassnet.ones(2, 3, 8, 8), glassnet.ones(4, 3, 3, 3), stride=2).shape
-    (2, 4, 3, 3)
-    """
-    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv3d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Padding = 0,
-    dilation: Size = 1,
-    groups: int = 1,
-) -> Tensor:
-    """3-d cross-correlation (see ``conv_nd``).
-
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   weight: (F, C / groups, KD, KH, KW)
-        y: (N, F, OD, OH, OW),  OD = floor((D + 2 p_d - d_d (KD - 1) - 1) / s_d) + 1 (alike)
-
-    >>> import glassnet
-    >>> conv3d(glassnet.ones(1, 1, 4, 4, 4), glassnet.ones(2, 1, 3, 3, 3), padding="same").shape
-    (1, 2, 4, 4, 4)
-    """
-    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
-
-
-# ---------------------------------------------------------------------------- transposed
-def conv_transpose_nd(
+def _conv_transpose(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
@@ -416,54 +325,13 @@ def conv_transpose_nd(
     output_padding: Size = 0,
     groups: int = 1,
     dilation: Size = 1,
+    *,
+    _op: str = "conv_transpose_nd",
+    _nd: int | None = None,
 ) -> Tensor:
-    """N-d transposed convolution (the adjoint of ``conv_nd``), PyTorch's argument order.
-
-    Args:
-        input: (N, C, *D) or unbatched (C, *D).
-        weight: (C, F / groups, *K) -- note in-channels first, as in PyTorch.
-        bias: (F,) or None.
-        stride, dilation: int or one int per spatial axis (>= 1).
-        padding: ``d (K - 1) - padding`` zeros are implicitly added to both sides of the input,
-            i.e. ``padding`` positions are cropped from both ends of the full output.
-        output_padding: extra positions added to one side of the output
-            (each must be smaller than its stride or its dilation).
-        groups: channel groups, as in ``conv_nd``.
-
-    Shapes:
-        y: (N, F, *O) with ``O_i = (D_i - 1) s_i - 2 p_i + d_i (K_i - 1) + output_padding_i + 1``
-
-    >>> import glassnet
-    >>> conv_transpose_nd(glassnet.ones(1, 2, 3, 3), glassnet.ones(2, 4, 3, 3), stride=2).shape
-    (1, 4, 7, 7)
-    """
-    return _conv_transpose(
-        "conv_transpose_nd",
-        None,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
-
-
-def _conv_transpose(
-    op: str,
-    nd: int | None,
-    x: Any,
-    weight: Any,
-    bias: Any,
-    stride: Size,
-    padding: Size,
-    output_padding: Size,
-    groups: int,
-    dilation: Size,
-) -> Tensor:
-    x, weight, bias, groups = _check_common(op, x, weight, bias, nd, groups)
+    """``conv_transpose_nd`` and ``conv_transpose1d/2d/3d`` (``_op``, ``_nd`` fixed by each)."""
+    op = _op
+    x, weight, bias, groups = _check_common(op, input, weight, bias, _nd, groups)
     nd = weight.ndim - 2
     if isinstance(padding, str):
         raise ValueError(
@@ -516,104 +384,115 @@ def _conv_transpose(
     return ConvTransposeNd.apply(*args, **static)
 
 
-def conv_transpose1d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Size = 0,
-    output_padding: Size = 0,
-    groups: int = 1,
-    dilation: Size = 1,
-) -> Tensor:
-    """1-d transposed convolution (see ``conv_transpose_nd``).
+conv_nd = specialize(
+    _conv,
+    "conv_nd",
+    """N-d cross-correlation (PyTorch's convolution) with ``weight.ndim - 2`` spatial axes.
 
-    Shapes:
-        input: (N, C, L) or (C, L)   weight: (C, F / groups, K)   bias: (F,)
-        y: (N, F, L_out),  L_out = (L - 1) s - 2p + d (K - 1) + output_padding + 1
+Args:
+    input: (N, C, *D) or unbatched (C, *D).
+    weight: (F, C / groups, *K).
+    bias: (F,) or None.
+    stride, dilation: int or one int per spatial axis (>= 1).
+    padding: int or one int per axis (zeros on both sides), ``'valid'`` (no padding) or
+        ``'same'`` (stride 1 only; total ``d (K - 1)``, ``total // 2`` before, the rest after).
+    groups: input and output channels are split into this many independent groups
+        (``groups == C``: depthwise).
 
-    >>> import glassnet
-    >>> conv_transpose1d(glassnet.ones(1, 1, 3), glassnet.ones(1, 1, 2), stride=2).tolist()
-    [[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]
-    """
-    return _conv_transpose(
-        "conv_transpose1d",
-        1,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+Shapes:
+    y: (N, F, *O) with ``O_i = floor((D_i + 2 p_i - d_i (K_i - 1) - 1) / s_i) + 1``
+
+>>> import glassnet
+>>> conv_nd(glassnet.ones(1, 2, 5, 5), glassnet.ones(3, 2, 3, 3), padding=1).shape
+(1, 3, 5, 5)
+""",
+    _op="conv_nd",
+    _nd=None,
+)
+
+conv_transpose_nd = specialize(
+    _conv_transpose,
+    "conv_transpose_nd",
+    """N-d transposed convolution (the adjoint of ``conv_nd``), PyTorch's argument order.
+
+Args:
+    input: (N, C, *D) or unbatched (C, *D).
+    weight: (C, F / groups, *K) -- note in-channels first, as in PyTorch.
+    bias: (F,) or None.
+    stride, dilation: int or one int per spatial axis (>= 1).
+    padding: ``d (K - 1) - padding`` zeros are implicitly added to both sides of the input,
+        i.e. ``padding`` positions are cropped from both ends of the full output.
+    output_padding: extra positions added to one side of the output
+        (each must be smaller than its stride or its dilation).
+    groups: channel groups, as in ``conv_nd``.
+
+Shapes:
+    y: (N, F, *O) with ``O_i = (D_i - 1) s_i - 2 p_i + d_i (K_i - 1) + output_padding_i + 1``
+
+>>> import glassnet
+>>> conv_transpose_nd(glassnet.ones(1, 2, 3, 3), glassnet.ones(2, 4, 3, 3), stride=2).shape
+(1, 4, 7, 7)
+""",
+    _op="conv_transpose_nd",
+    _nd=None,
+)
+
+_CONV_DOC = """{nd}-d cross-correlation (see ``conv_nd``).
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   weight: (F, C / groups, {K})   bias: (F,)
+    y: (N, F, {S_out})
+    {out}
+{example}"""
+
+_CONV_TRANSPOSE_DOC = """{nd}-d transposed convolution (see ``conv_transpose_nd``).
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   weight: (C, F / groups, {K})   bias: (F,)
+    y: (N, F, {S_out})
+    {out}
+{example}"""
 
 
-def conv_transpose2d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Size = 0,
-    output_padding: Size = 0,
-    groups: int = 1,
-    dilation: Size = 1,
-) -> Tensor:
-    """2-d transposed convolution (see ``conv_transpose_nd``).
-
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   weight: (C, F / groups, KH, KW)   bias: (F,)
-        y: (N, F, OH, OW),  OH = (H - 1) s_h - 2 p_h + d_h (KH - 1) + output_padding_h + 1
-
-    >>> import glassnet
-    >>> conv_transpose2d(glassnet.ones(1, 4, 5, 5), glassnet.ones(4, 2, 4, 4), stride=2,
-    ...                  padding=1).shape
-    (1, 2, 10, 10)
-    """
-    return _conv_transpose(
-        "conv_transpose2d",
-        2,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+_EXAMPLES = {
+    "conv1d": """>>> import glassnet
+>>> conv1d(glassnet.ones(1, 1, 5), glassnet.ones(1, 1, 3)).tolist()
+[[[3.0, 3.0, 3.0]]]""",
+    "conv2d": """>>> import glassnet
+>>> conv2d(glassnet.ones(2, 3, 8, 8), glassnet.ones(4, 3, 3, 3), stride=2).shape
+(2, 4, 3, 3)""",
+    "conv3d": """>>> import glassnet
+>>> conv3d(glassnet.ones(1, 1, 4, 4, 4), glassnet.ones(2, 1, 3, 3, 3), padding="same").shape
+(1, 2, 4, 4, 4)""",
+    "conv_transpose1d": """>>> import glassnet
+>>> conv_transpose1d(glassnet.ones(1, 1, 3), glassnet.ones(1, 1, 2), stride=2).tolist()
+[[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]""",
+    "conv_transpose2d": """>>> import glassnet
+>>> conv_transpose2d(glassnet.ones(1, 4, 5, 5), glassnet.ones(4, 2, 4, 4), stride=2,
+...                  padding=1).shape
+(1, 2, 10, 10)""",
+    "conv_transpose3d": """>>> import glassnet
+>>> conv_transpose3d(glassnet.ones(1, 1, 2, 2, 2), glassnet.ones(1, 3, 2, 2, 2)).shape
+(1, 3, 3, 3, 3)""",
+}
 
 
-def conv_transpose3d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: Size = 1,
-    padding: Size = 0,
-    output_padding: Size = 0,
-    groups: int = 1,
-    dilation: Size = 1,
-) -> Tensor:
-    """3-d transposed convolution (see ``conv_transpose_nd``).
+def _doc(name: str, nd: int) -> str:
+    """The docstring of the functional form ``name`` (``conv2d``, ...) of dimension ``nd``."""
+    if name.startswith("conv_transpose"):
+        return dim_doc(_CONV_TRANSPOSE_DOC, nd, CONV_TRANSPOSE_OUT, _EXAMPLES[name])
+    return dim_doc(_CONV_DOC, nd, CONV_OUT, _EXAMPLES[name])
 
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   weight: (C, F / groups, KD, KH, KW)
-        y: (N, F, OD, OH, OW),  OD = (D - 1) s_d - 2 p_d + d_d (KD - 1) + output_padding_d + 1
 
-    >>> import glassnet
-    >>> conv_transpose3d(glassnet.ones(1, 1, 2, 2, 2), glassnet.ones(1, 3, 2, 2, 2)).shape
-    (1, 3, 3, 3, 3)
-    """
-    return _conv_transpose(
-        "conv_transpose3d",
-        3,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+conv1d = specialize(_conv, "conv1d", _doc("conv1d", 1), _op="conv1d", _nd=1)
+conv2d = specialize(_conv, "conv2d", _doc("conv2d", 2), _op="conv2d", _nd=2)
+conv3d = specialize(_conv, "conv3d", _doc("conv3d", 3), _op="conv3d", _nd=3)
+conv_transpose1d = specialize(
+    _conv_transpose, "conv_transpose1d", _doc("conv_transpose1d", 1), _op="conv_transpose1d", _nd=1
+)
+conv_transpose2d = specialize(
+    _conv_transpose, "conv_transpose2d", _doc("conv_transpose2d", 2), _op="conv_transpose2d", _nd=2
+)
+conv_transpose3d = specialize(
+    _conv_transpose, "conv_transpose3d", _doc("conv_transpose3d", 3), _op="conv_transpose3d", _nd=3
+)

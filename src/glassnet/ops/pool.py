@@ -34,9 +34,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._conv_impl import conv_plan
 from ._scratch import scratch as _scratch
-from ._util import check_floating, shape_str
-
-_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
+from ._util import AXES, check_floating, dim_doc, shape_str, specialize
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -509,7 +507,8 @@ def _as_input(x: Any, d: int, op: str) -> tuple[Tensor, bool]:
     check_floating(x, "input", op)
     if x.ndim not in (d + 1, d + 2):
         raise ValueError(
-            f"{op} expected input of shape (N, C, {_AXES[d]}) or (C, {_AXES[d]}), "
+            f"{op} expected input of shape (N, C, {', '.join(AXES[d])}) or "
+            f"(C, {', '.join(AXES[d])}), "
             f"got {shape_str(x.shape)}"
         )
     unbatched = x.ndim == d + 1
@@ -571,17 +570,20 @@ def _finish(out: Any, unbatched: bool) -> Any:
 
 
 def _max_pool(
-    x: Any,
-    d: int,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
-    ceil_mode: bool,
-    return_indices: bool,
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+    *,
+    _nd: int = 1,
 ) -> Any:
+    """``max_pool1d``, ``max_pool2d`` and ``max_pool3d`` (``_nd`` fixed by each)."""
+    d = _nd
     op = f"max_pool{d}d"
-    xb, unbatched = _as_input(x, d, op)
+    xb, unbatched = _as_input(input, d, op)
     k, s, p, dl, out = _window_args(xb, d, op, kernel_size, stride, padding, dilation, ceil_mode)
     y = MaxPool.apply(
         xb,
@@ -596,17 +598,20 @@ def _max_pool(
 
 
 def _avg_pool(
-    x: Any,
-    d: int,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    ceil_mode: bool,
-    count_include_pad: bool,
-    divisor_override: int | None,
+    input: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+    *,
+    _nd: int = 2,
 ) -> Tensor:
+    """``avg_pool2d`` and ``avg_pool3d`` (``_nd`` fixed by each), and ``avg_pool1d``."""
+    d = _nd
     op = f"avg_pool{d}d"
-    xb, unbatched = _as_input(x, d, op)
+    xb, unbatched = _as_input(input, d, op)
     k, s, p, _, out = _window_args(xb, d, op, kernel_size, stride, padding, 1, ceil_mode)
     if d == 3 and any(n < ki for n, ki in zip(xb.shape[2:], k)):
         # PyTorch's avg_pool3d (only) rejects an input smaller than the kernel before padding
@@ -660,67 +665,99 @@ def _adaptive_pool(x: Any, d: int, output_size: Any, kind: str, return_indices: 
     return _finish(y, unbatched)
 
 
+def _adaptive_avg_pool(
+    input: Any, output_size: int | Sequence[int | None], *, _nd: int = 1
+) -> Tensor:
+    """``adaptive_avg_pool1d/2d/3d`` (``_nd`` fixed by each)."""
+    return _adaptive_pool(input, _nd, output_size, "avg", False)
+
+
+def _adaptive_max_pool(
+    input: Any,
+    output_size: int | Sequence[int | None],
+    return_indices: bool = False,
+    *,
+    _nd: int = 1,
+) -> Any:
+    """``adaptive_max_pool1d/2d/3d`` (``_nd`` fixed by each)."""
+    return _adaptive_pool(input, _nd, output_size, "max", return_indices)
+
+
 # ---------------------------------------------------------------------------- functional forms
-def max_pool1d(
-    input: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """1-d max pooling; see the module docstring for padding, ties, ceil_mode and indices.
+# The output-size formulas of the docstrings (``dim_fields`` fills in the axes; p, d, k, s are
+# the padding, dilation, kernel size and stride of that axis), shared with glassnet.nn.pooling.
+MAX_POOL_OUT = "{X}_out = floor(({X} + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1{alike}"
+AVG_POOL_OUT = "{X}_out = floor(({X} + 2p - k [+ s - 1 with ceil_mode]) / s) + 1{alike}"
+ADAPTIVE_BIN = "bin i of an axis of I inputs and O outputs spans [floor(i I/O), ceil((i + 1) I/O))"
 
-    Shapes:
-        input: (N, C, L) or (C, L)   y, indices: (N, C, L_out)
-        L_out = floor((L + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1
+_MAX_POOL_DOC = """{nd}-d max pooling (padding, ties and ceil_mode: see the module docstring).
 
-    >>> import glassnet
-    >>> max_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0, 0.0]]]), 2)
-    tensor([[[3., 2.]]])
-    """
-    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+``return_indices`` gives the flat index ({flat}) of each maximum inside its (n, c) plane.
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   y, indices: (N, C, {S_out})
+    {out}
+{example}"""
+
+_AVG_POOL_DOC = """{nd}-d average pooling (zero padding; divisor rules in the module docstring).
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   y: (N, C, {S_out})
+    {out}
+{example}"""
+
+_ADAPTIVE_DOC = """{nd}-d adaptive {kind} pooling over ``output_size`` bins per axis.{note}
+
+Shapes:
+    input: (N, C, {S}) or (C, {S})   y{indices}: (N, C, {O})
+    {out}
+{example}"""
+
+_FLAT = {1: "l", 2: "h * W + w", 3: "(d * H + h) * W + w"}
+_NOTES = {
+    "adaptive_avg_pool2d": "``None`` in ``output_size`` keeps that size; 1 is global pooling.",
+    "adaptive_max_pool1d": "``return_indices`` gives the flat index in each (n, c) plane.",
+}
+_EXAMPLES = {
+    "max_pool1d": """>>> import glassnet
+>>> max_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0, 0.0]]]), 2)
+tensor([[[3., 2.]]])""",
+    "max_pool2d": """>>> import glassnet
+>>> y, i = max_pool2d(glassnet.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+>>> y.shape, i.tolist()
+((1, 1, 2, 2), [[[[5, 7], [13, 15]]]])""",
+    "avg_pool1d": """>>> import glassnet
+>>> avg_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0]]]), 2)
+tensor([[[2., 2.]]])""",
+    "avg_pool2d": """>>> import glassnet
+>>> avg_pool2d(glassnet.ones(1, 1, 4, 6), 2, divisor_override=1).tolist()
+[[[[4.0, 4.0, 4.0], [4.0, 4.0, 4.0]]]]""",
+    "adaptive_avg_pool1d": """>>> import glassnet
+>>> adaptive_avg_pool1d(glassnet.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2)
+tensor([[[2., 4.]]])""",
+    "adaptive_max_pool1d": """>>> import glassnet
+>>> adaptive_max_pool1d(glassnet.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
+tensor([[[5., 4.]]])""",
+}
 
 
-def max_pool2d(
-    input: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """2-d max pooling (``return_indices`` gives flat ``h * W + w`` per (n, c) plane).
-
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   y, indices: (N, C, H_out, W_out)
-        H_out = floor((H + 2p - d(k - 1) - 1 [+ s - 1 with ceil_mode]) / s) + 1, W_out alike
-
-    >>> import glassnet
-    >>> y, i = max_pool2d(glassnet.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
-    >>> y.shape, i.tolist()
-    ((1, 1, 2, 2), [[[[5, 7], [13, 15]]]])
-    """
-    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+def _doc(name: str, nd: int) -> str:
+    """The docstring of the functional form ``name`` (``max_pool2d``) of dimension ``nd``."""
+    example, note = _EXAMPLES.get(name, ""), _NOTES.get(name, "")
+    if name.startswith("max_pool"):
+        return dim_doc(_MAX_POOL_DOC, nd, MAX_POOL_OUT, example, flat=_FLAT[nd])
+    if name.startswith("avg_pool"):
+        return dim_doc(_AVG_POOL_DOC, nd, AVG_POOL_OUT, example)
+    kind = "max" if name.startswith("adaptive_max") else "average"
+    return dim_doc(
+        _ADAPTIVE_DOC, nd, ADAPTIVE_BIN, example, kind=kind, note=f"\n\n{note}" if note else "",
+        indices=", indices" if kind == "max" else "",
+    )  # fmt: skip
 
 
-def max_pool3d(
-    input: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """3-d max pooling.
-
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   y, indices: (N, C, D_out, H_out, W_out)
-    """
-    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+max_pool1d = specialize(_max_pool, "max_pool1d", _doc("max_pool1d", 1), _nd=1)
+max_pool2d = specialize(_max_pool, "max_pool2d", _doc("max_pool2d", 2), _nd=2)
+max_pool3d = specialize(_max_pool, "max_pool3d", _doc("max_pool3d", 3), _nd=3)
 
 
 def avg_pool1d(
@@ -731,125 +768,29 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
-    """1-d average pooling (zero padding; divisor rules in the module docstring).
-
-    Shapes:
-        input: (N, C, L) or (C, L)   y: (N, C, L_out),  L_out as max_pool1d with dilation 1
-
-    >>> import glassnet
-    >>> avg_pool1d(glassnet.tensor([[[1.0, 3.0, 2.0, 2.0]]]), 2)
-    tensor([[[2., 2.]]])
-    """
-    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    # its own signature: no divisor_override, as PyTorch's avg_pool1d
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, _nd=1)
 
 
-def avg_pool2d(
-    input: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: int | Sequence[int] = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Tensor:
-    """2-d average pooling.
+avg_pool1d.__doc__ = _doc("avg_pool1d", 1)
+avg_pool2d = specialize(_avg_pool, "avg_pool2d", _doc("avg_pool2d", 2), _nd=2)
+avg_pool3d = specialize(_avg_pool, "avg_pool3d", _doc("avg_pool3d", 3), _nd=3)
 
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   y: (N, C, H_out, W_out)
-    """
-    return _avg_pool(
-        input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-    )
-
-
-def avg_pool3d(
-    input: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: int | Sequence[int] = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Tensor:
-    """3-d average pooling.
-
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, D_out, H_out, W_out)
-    """
-    return _avg_pool(
-        input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-    )
-
-
-def adaptive_avg_pool1d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
-    """Average over ``output_size`` adaptive bins (bin i: ``[floor(i L/O), ceil((i+1) L/O))``).
-
-    Shapes:
-        input: (N, C, L) or (C, L)   y: (N, C, O)
-
-    >>> import glassnet
-    >>> adaptive_avg_pool1d(glassnet.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2)
-    tensor([[[2., 4.]]])
-    """
-    return _adaptive_pool(input, 1, output_size, "avg", False)
-
-
-def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
-    """2-d adaptive average pooling; ``None`` in ``output_size`` keeps that size, 1 is global.
-
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   y: (N, C, O_H, O_W)
-    """
-    return _adaptive_pool(input, 2, output_size, "avg", False)
-
-
-def adaptive_avg_pool3d(input: Any, output_size: int | Sequence[int | None]) -> Tensor:
-    """3-d adaptive average pooling.
-
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   y: (N, C, O_D, O_H, O_W)
-    """
-    return _adaptive_pool(input, 3, output_size, "avg", False)
-
-
-def adaptive_max_pool1d(
-    input: Any,
-    output_size: int | Sequence[int | None],
-    return_indices: bool = False,
-) -> Any:
-    """Max over adaptive bins; ``return_indices`` gives the flat index in each (n, c) plane.
-
-    Shapes:
-        input: (N, C, L) or (C, L)   y, indices: (N, C, O)
-
-    >>> import glassnet
-    >>> adaptive_max_pool1d(glassnet.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
-    tensor([[[5., 4.]]])
-    """
-    return _adaptive_pool(input, 1, output_size, "max", return_indices)
-
-
-def adaptive_max_pool2d(
-    input: Any,
-    output_size: int | Sequence[int | None],
-    return_indices: bool = False,
-) -> Any:
-    """2-d adaptive max pooling.
-
-    Shapes:
-        input: (N, C, H, W) or (C, H, W)   y, indices: (N, C, O_H, O_W)
-    """
-    return _adaptive_pool(input, 2, output_size, "max", return_indices)
-
-
-def adaptive_max_pool3d(
-    input: Any,
-    output_size: int | Sequence[int | None],
-    return_indices: bool = False,
-) -> Any:
-    """3-d adaptive max pooling.
-
-    Shapes:
-        input: (N, C, D, H, W) or (C, D, H, W)   y, indices: (N, C, O_D, O_H, O_W)
-    """
-    return _adaptive_pool(input, 3, output_size, "max", return_indices)
+adaptive_avg_pool1d = specialize(
+    _adaptive_avg_pool, "adaptive_avg_pool1d", _doc("adaptive_avg_pool1d", 1), _nd=1
+)
+adaptive_avg_pool2d = specialize(
+    _adaptive_avg_pool, "adaptive_avg_pool2d", _doc("adaptive_avg_pool2d", 2), _nd=2
+)
+adaptive_avg_pool3d = specialize(
+    _adaptive_avg_pool, "adaptive_avg_pool3d", _doc("adaptive_avg_pool3d", 3), _nd=3
+)
+adaptive_max_pool1d = specialize(
+    _adaptive_max_pool, "adaptive_max_pool1d", _doc("adaptive_max_pool1d", 1), _nd=1
+)
+adaptive_max_pool2d = specialize(
+    _adaptive_max_pool, "adaptive_max_pool2d", _doc("adaptive_max_pool2d", 2), _nd=2
+)
+adaptive_max_pool3d = specialize(
+    _adaptive_max_pool, "adaptive_max_pool3d", _doc("adaptive_max_pool3d", 3), _nd=3
+)
