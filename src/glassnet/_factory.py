@@ -9,6 +9,7 @@ import numpy as np
 from ._dtype import get_default_dtype
 from ._random import get_rng
 from .autograd.tensor import Tensor
+from .ops._util import specialize
 
 
 def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -137,30 +138,27 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     return Tensor(np.linspace(start, end, steps).astype(_dt(dtype)))
 
 
-def randn(
+def _random(
     *size: Any,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     rng: np.random.Generator | None = None,
+    _draw: str = "standard_normal",
 ) -> Tensor:
-    """Standard normal samples from ``rng`` (the package generator by default)."""
     _on(device)
-    data = get_rng(rng).standard_normal(_shape(size)).astype(_dt(dtype))
+    data = getattr(get_rng(rng), _draw)(_shape(size)).astype(_dt(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(
-    *size: Any,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    rng: np.random.Generator | None = None,
-) -> Tensor:
-    """Uniform samples in [0, 1) from ``rng`` (the package generator by default)."""
-    _on(device)
-    data = get_rng(rng).random(_shape(size)).astype(_dt(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+randn = specialize(
+    _random, "randn", "Standard normal samples from ``rng`` (the package generator by default).",
+    _draw="standard_normal",
+)  # fmt: skip
+rand = specialize(
+    _random, "rand", "Uniform samples in [0, 1) from ``rng`` (the package generator by default).",
+    _draw="random",
+)  # fmt: skip
 
 
 def randint(

@@ -87,3 +87,22 @@ def test_specialize_fixes_only_keyword_only_arguments():
     assert str(inspect.signature(f)) == "(x, y=2)" and f.__doc__ == "x + y + 10."
     with pytest.raises(AssertionError, match="no keyword-only"):
         specialize(impl, "bad", "", y=1)
+
+
+@pytest.mark.parametrize(
+    "fn, pair",
+    [
+        (glassnet.ops.reduce.max, glassnet.ops.reduce.min),
+        (glassnet.ops.reduce.amax, glassnet.ops.reduce.amin),
+        (glassnet.ops.reduce.argmax, glassnet.ops.reduce.argmin),
+        (glassnet.randn, glassnet.rand),
+    ],
+    ids=["max/min", "amax/amin", "argmax/argmin", "randn/rand"],
+)
+def test_pairs_from_one_definition_keep_their_own_names(fn, pair):
+    for f in (fn, pair):
+        sig = inspect.signature(f)
+        assert not any(p.startswith("_") for p in sig.parameters), sig
+        with pytest.raises(TypeError, match=rf"^{f.__name__}\(\) got an unexpected keyword"):
+            f(glassnet.ones(2), nope=1)
+    assert inspect.signature(fn) == inspect.signature(pair) and fn.__doc__ != pair.__doc__

@@ -334,19 +334,6 @@ def _unwrap_state(obj: Any, where: str) -> Mapping[str, Any]:
     )
 
 
-def _model_tensors(model: Module) -> dict[str, Tensor]:
-    own: dict[str, Tensor] = {}
-    for mname, m in model.named_modules():
-        prefix = f"{mname}." if mname else ""
-        for n, t in m._parameters.items():
-            if t is not None:
-                own[prefix + n] = t
-        for n, t in m._buffers.items():
-            if t is not None and n not in m._non_persistent:
-                own[prefix + n] = t
-    return own
-
-
 def _value_array(value: Any, key: str) -> np.ndarray:
     if isinstance(value, Tensor):
         return value.data
@@ -400,7 +387,7 @@ def load_into(
             state = _torch_load(p)
         else:
             state = load(p)
-    own = _model_tensors(model)
+    own = model._state_tensors()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     mis_shaped, wrong_kind, converted = [], [], []

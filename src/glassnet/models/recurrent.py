@@ -59,6 +59,25 @@ class _Recurrent(Module):
     num_layers: int
     rnn: Any
 
+    def _set_sizes(self, who: str, cell: str, hidden_size: int, num_layers: int) -> None:
+        self.cell = cell.lower()
+        self.hidden_size = positive_int(hidden_size, "hidden_size", who)
+        self.num_layers = positive_int(num_layers, "num_layers", who)
+
+    def _make_rnn(
+        self, cls: Any, input_size: int, dropout: float, dtype: Any, gen: np.random.Generator
+    ) -> Any:
+        """The batch-first recurrent layer ``cls`` (nn.RNN/LSTM/GRU) of this model's sizes."""
+        return cls(
+            input_size,
+            self.hidden_size,
+            self.num_layers,
+            batch_first=True,
+            dropout=dropout,
+            dtype=dtype,
+            rng=gen,
+        )
+
     def _state_dtype(self) -> np.dtype:
         return np.dtype(self.rnn.weight_ih_l0.dtype)
 
@@ -141,21 +160,10 @@ class RNNForecaster(_Recurrent):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        who = "RNNForecaster"
-        cls = _rnn_class(cell, who)
-        self.cell = cell.lower()
-        self.hidden_size = positive_int(hidden_size, "hidden_size", who)
-        self.num_layers = positive_int(num_layers, "num_layers", who)
+        cls = _rnn_class(cell, "RNNForecaster")
+        self._set_sizes("RNNForecaster", cell, hidden_size, num_layers)
         gen = get_rng(rng)
-        self.rnn = cls(
-            1,
-            self.hidden_size,
-            self.num_layers,
-            batch_first=True,
-            dropout=dropout,
-            dtype=dtype,
-            rng=gen,
-        )
+        self.rnn = self._make_rnn(cls, 1, dropout, dtype, gen)
         self.head = Linear(self.hidden_size, 1, dtype=dtype, rng=gen)
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
@@ -218,22 +226,12 @@ class CharLM(_Recurrent):
         super().__init__()
         who = "CharLM"
         cls = _rnn_class(cell, who)
-        self.cell = cell.lower()
         self.vocab_size = positive_int(vocab_size, "vocab_size", who)
         self.embedding_dim = positive_int(embedding_dim, "embedding_dim", who)
-        self.hidden_size = positive_int(hidden_size, "hidden_size", who)
-        self.num_layers = positive_int(num_layers, "num_layers", who)
+        self._set_sizes(who, cell, hidden_size, num_layers)
         gen = get_rng(rng)
         self.embedding = Embedding(self.vocab_size, self.embedding_dim, dtype=dtype, rng=gen)
-        self.rnn = cls(
-            self.embedding_dim,
-            self.hidden_size,
-            self.num_layers,
-            batch_first=True,
-            dropout=dropout,
-            dtype=dtype,
-            rng=gen,
-        )
+        self.rnn = self._make_rnn(cls, self.embedding_dim, dropout, dtype, gen)
         self.fc = Linear(self.hidden_size, self.vocab_size, dtype=dtype, rng=gen)
 
     def forward(self, x: Any, state: State | None = None) -> tuple[Tensor, State]:

@@ -182,19 +182,22 @@ class _ConvNd(Module):
 class _Conv(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         x = self._check_input(input)
-        name = type(self).__name__.lower()
-        if self.padding_mode == "zeros":
-            return _conv._conv(
-                x,
-                self.weight,
-                self.bias,
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.groups,
-                _op=name,
-                _nd=self._nd,
-            )
+        padding: tuple[int, ...] | str | int = self.padding
+        if self.padding_mode != "zeros":  # pad first, then convolve with padding 0
+            x, padding = self._pad(x), 0
+        return _conv._conv(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            padding,
+            self.dilation,
+            self.groups,
+            _op=type(self).__name__.lower(),
+            _nd=self._nd,
+        )
+
+    def _pad(self, x: Tensor) -> Tensor:
         pads = self._reversed_padding_repeated_twice
         sizes = x.shape[-self._nd :]
         for axis, n in enumerate(sizes):
@@ -206,11 +209,7 @@ class _Conv(_ConvNd):
                     f"padding_mode={self.padding_mode!r} on an input axis of size {n} "
                     f"(expected at most {limit}); input shape {shape_str(x.shape)}"
                 )
-        xp = _shape.pad(x, pads, mode=self.padding_mode)
-        return _conv._conv(
-            xp, self.weight, self.bias, self.stride, 0, self.dilation, self.groups,
-            _op=name, _nd=self._nd,
-        )  # fmt: skip
+        return _shape.pad(x, pads, mode=self.padding_mode)
 
 
 _CONV_DOC = """{nd}-d convolution (cross-correlation) layer.

@@ -247,18 +247,22 @@ class Module:
         return self
 
     # ----------------------------------------------------------------- state dict
-    def state_dict(self, prefix: str = "") -> OrderedDict[str, np.ndarray]:
-        """Parameters and persistent buffers by PyTorch key name, as copies of their arrays."""
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
+    def _state_tensors(self, prefix: str = "") -> OrderedDict[str, Tensor]:
+        """Parameters and persistent buffers by PyTorch key name: what a state dict holds."""
+        out: OrderedDict[str, Tensor] = OrderedDict()
         for mname, m in self.named_modules(prefix.rstrip(".")):
             p = f"{mname}." if mname else ""
             for n, t in m._parameters.items():
                 if t is not None:
-                    out[p + n] = t.data.copy()
+                    out[p + n] = t
             for n, t in m._buffers.items():
                 if t is not None and n not in m._non_persistent:
-                    out[p + n] = t.data.copy()
+                    out[p + n] = t
         return out
+
+    def state_dict(self, prefix: str = "") -> OrderedDict[str, np.ndarray]:
+        """Parameters and persistent buffers by PyTorch key name, as copies of their arrays."""
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors(prefix).items())
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
@@ -270,15 +274,7 @@ class Module:
         missing keys, unexpected keys and shape mismatches. Nothing is changed unless all keys
         load. Values are converted to each parameter's dtype.
         """
-        own: dict[str, Tensor] = {}
-        for mname, m in self.named_modules():
-            p = f"{mname}." if mname else ""
-            for n, t in m._parameters.items():
-                if t is not None:
-                    own[p + n] = t
-            for n, t in m._buffers.items():
-                if t is not None and n not in m._non_persistent:
-                    own[p + n] = t
+        own = self._state_tensors()
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expected a mapping, got {type(state_dict).__name__}")
         missing = [k for k in own if k not in state_dict]

@@ -38,6 +38,14 @@ class _HookHandle:
         self._hooks.pop(self._key, None)
 
 
+def _uniform_init(module: Module, rng: np.random.Generator | None) -> None:
+    """PyTorch's recurrent initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    gen = get_rng(rng)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound, rng=gen)
+
+
 class RNNBase(Module):
     """Shared body of ``RNN``, ``LSTM`` and ``GRU``: parameters, checks, hooks and forward."""
 
@@ -105,10 +113,7 @@ class RNNBase(Module):
 
     def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
         """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        gen = get_rng(rng)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound, rng=gen)
+        _uniform_init(self, rng)
 
     def _weights(self) -> list[tuple[Any, ...]]:
         per = 5 if self.mode == "LSTM" else 4
@@ -406,10 +411,8 @@ class RNNCellBase(Module):
         self.reset_parameters(rng=rng)
 
     def reset_parameters(self, *, rng: np.random.Generator | None = None) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        gen = get_rng(rng)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound, rng=gen)
+        """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        _uniform_init(self, rng)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

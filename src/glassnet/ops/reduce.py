@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import normalize_dim, normalize_dims
+from ._util import normalize_dim, normalize_dims, specialize
 
 
 def _expand_back(dy: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool):
@@ -189,87 +189,70 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
     return MaxResult(values, indices)
 
 
-def max(
+def _max(
     x: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     axis: Any = None,
     keepdims: bool | None = None,
+    _largest: bool = True,
 ) -> Any:
-    """The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
-    dim, keepdim = _numpy_names("max", dim, keepdim, axis, keepdims)
-    return _extreme(x, dim, keepdim, True)
+    dim, keepdim = _numpy_names("max" if _largest else "min", dim, keepdim, axis, keepdims)
+    return _extreme(x, dim, keepdim, _largest)
 
 
-def min(
-    x: Tensor,
-    dim: int | None = None,
-    keepdim: bool = False,
-    *,
-    axis: Any = None,
-    keepdims: bool | None = None,
-) -> Any:
-    """The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``."""
-    dim, keepdim = _numpy_names("min", dim, keepdim, axis, keepdims)
-    return _extreme(x, dim, keepdim, False)
-
-
-def amax(
+def _amax(
     x: Tensor,
     dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
     axis: Any = None,
     keepdims: bool | None = None,
+    _largest: bool = True,
 ) -> Tensor:
-    """Maximum over ``dim``; ties share the gradient evenly."""
-    dim, keepdim = _numpy_names("amax", dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_names("amax" if _largest else "amin", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim)
-    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=True)
+    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=_largest)
 
 
-def amin(
-    x: Tensor,
-    dim: int | Sequence[int] | None = None,
-    keepdim: bool = False,
-    *,
-    axis: Any = None,
-    keepdims: bool | None = None,
-) -> Tensor:
-    """Minimum over ``dim``; ties share the gradient evenly."""
-    dim, keepdim = _numpy_names("amin", dim, keepdim, axis, keepdims)
-    axes = normalize_dims(dim, x.ndim)
-    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=False)
-
-
-def argmax(
+def _argmax(
     x: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     axis: Any = None,
     keepdims: bool | None = None,
+    _largest: bool = True,
 ) -> Tensor:
-    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
-    dim, keepdim = _numpy_names("argmax", dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_names("argmax" if _largest else "argmin", dim, keepdim, axis, keepdims)
+    find = x.data.argmax if _largest else x.data.argmin
     if dim is None:
-        return Tensor(np.asarray(x.data.argmax(), dtype=np.int64))
+        return Tensor(np.asarray(find(), dtype=np.int64))
     d = normalize_dim(dim, x.ndim)
-    return Tensor(np.asarray(x.data.argmax(axis=d, keepdims=keepdim), dtype=np.int64))
+    return Tensor(np.asarray(find(axis=d, keepdims=keepdim), dtype=np.int64))
 
 
-def argmin(
-    x: Tensor,
-    dim: int | None = None,
-    keepdim: bool = False,
-    *,
-    axis: Any = None,
-    keepdims: bool | None = None,
-) -> Tensor:
-    """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
-    dim, keepdim = _numpy_names("argmin", dim, keepdim, axis, keepdims)
-    if dim is None:
-        return Tensor(np.asarray(x.data.argmin(), dtype=np.int64))
-    d = normalize_dim(dim, x.ndim)
-    return Tensor(np.asarray(x.data.argmin(axis=d, keepdims=keepdim), dtype=np.int64))
+# the maximum and the minimum of each kind: one definition, ``_largest`` fixed
+max = specialize(
+    _max, "max", "The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``.",
+    _largest=True,
+)  # fmt: skip
+min = specialize(
+    _max, "min", "The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``.",
+    _largest=False,
+)  # fmt: skip
+amax = specialize(
+    _amax, "amax", "Maximum over ``dim``; ties share the gradient evenly.", _largest=True
+)
+amin = specialize(
+    _amax, "amin", "Minimum over ``dim``; ties share the gradient evenly.", _largest=False
+)
+argmax = specialize(
+    _argmax, "argmax", "Index of the maximum (over the flattened tensor when ``dim`` is None).",
+    _largest=True,
+)  # fmt: skip
+argmin = specialize(
+    _argmax, "argmin", "Index of the minimum (over the flattened tensor when ``dim`` is None).",
+    _largest=False,
+)  # fmt: skip
