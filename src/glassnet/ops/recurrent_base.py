@@ -162,6 +162,58 @@ def add_input_grad(
     return dx
 
 
+def saved_steps(plan: TimePlan, **arrays: np.ndarray | None) -> dict[str, np.ndarray | None]:
+    """What backward keeps of a forward pass: the steps from ``plan.t0`` on (copies when the
+    backward is truncated, so the earlier steps can be freed)."""
+    t0 = plan.t0
+    return {k: a if a is None or t0 == 0 else a[t0:].copy() for k, a in arrays.items()}
+
+
+# ---------------------------------------------------------------------------- feature-major setup
+# Shared by the GRU and LSTM kernels (per-step arrays (F, N), batch last); outside their loops.
+def rotate_rows(a: np.ndarray, k: int) -> np.ndarray:
+    """``a[k:]`` then ``a[:k]`` (a copy): gate rows from PyTorch's order to a kernel's and back."""
+    return np.concatenate([a[k:], a[:k]])
+
+
+def previous_states(plan: TimePlan, reverse: bool, *stacks: np.ndarray) -> list[np.ndarray]:
+    """The state before each backward step, (W, F, N) from each (W+1, F, N) stack; zero where a
+    stream restarts (the state the step actually read)."""
+    prev = [S[1:] if reverse else S[:-1] for S in stacks]
+    if plan.keep is None:
+        return prev
+    keep = plan.keep[plan.t0 :, :, 0][:, None, :]  # (W, 1, N)
+    return [p * keep for p in prev]
+
+
+def derivative_factors(fill: Callable[..., None], N: int, H: int, *arrays: np.ndarray) -> None:
+    """``fill(*(a[s] for a in arrays))`` on a few steps ``s`` at a time, so its passes over them
+    stay in cache; ``fill`` writes the backward factors of those steps in place."""
+    W = arrays[0].shape[0]
+    step = max(1, 65536 // max(1, N * H))
+    for lo in range(0, W, step):
+        s = slice(lo, lo + step)
+        fill(*(a[s] for a in arrays))
+
+
+def zero_ended(F: np.ndarray, plan: TimePlan) -> None:
+    """Zero the factors (W, k, H, N) of the columns past a sequence's end (in place), so they
+    contribute nothing to the bulk gradients."""
+    if plan.valid is not None:
+        F *= plan.valid[plan.t0 :, :, 0][:, None, None, :]
+
+
+def feature_major_grad(
+    dY: np.ndarray, plan: TimePlan, role: str, dtype: np.dtype, reuse: bool
+) -> np.ndarray:
+    """The output gradient (T, N, P) of the backward steps, feature-major (W, P, N) of
+    ``dtype``, in this thread's scratch buffer ``role`` (``reuse=False``: a private one)."""
+    W, (_, N, P) = dY.shape[0] - plan.t0, dY.shape
+    out = scratch(role, (W, P, N), dtype, reuse=reuse)
+    np.copyto(out, dY[plan.t0 :].transpose(0, 2, 1))
+    return out
+
+
 def batch_major(a: np.ndarray, role: str) -> np.ndarray:
     """(W, F, N) feature-major steps -> (W*N, F), row (t, n), for the bulk weight GEMMs.
 

@@ -21,17 +21,19 @@ from typing import Any
 import numpy as np
 
 from ._scratch import scratch
-from .recurrent_base import GradHook, RecurrentLayer, TimePlan, batch_major, step_order
-
-
-def _nrz(a: np.ndarray, H: int) -> np.ndarray:
-    """Rows (r, z, n) -> (n, r, z); a copy."""
-    return np.concatenate([a[2 * H :], a[: 2 * H]])
-
-
-def _rzn(a: np.ndarray, H: int) -> np.ndarray:
-    """Rows (n, r, z) -> (r, z, n)."""
-    return np.concatenate([a[H:], a[:H]])
+from .recurrent_base import (
+    GradHook,
+    RecurrentLayer,
+    TimePlan,
+    batch_major,
+    derivative_factors,
+    feature_major_grad,
+    previous_states,
+    rotate_rows,
+    saved_steps,
+    step_order,
+    zero_ended,
+)
 
 
 def _forward_dir(
@@ -109,10 +111,7 @@ def _forward_dir(
     Y, h_n = (ST[:-1], ST[0].copy()) if reverse else (ST[1:], plan.last_state(ST))
     saved = None
     if save:
-        t0 = plan.t0
-        if t0 > 0:
-            G, S, HN, DM = G[t0:].copy(), S[t0:].copy(), HN[t0:].copy(), DM[t0:].copy()
-        saved = {"G": G, "S": S, "HN": HN, "DM": DM}
+        saved = saved_steps(plan, G=G, S=S, HN=HN, DM=DM)
     return Y, (h_n,), saved
 
 
@@ -151,9 +150,7 @@ def _backward_dir(
     G, S, HN, DM = sv["G"], sv["S"], sv["HN"], sv["DM"]
     t0, N, dt = plan.t0, plan.N, G.dtype
     W, H = G.shape[0], G.shape[2]
-    Hprev = S[1:] if reverse else S[:-1]  # (W, H, N)
-    if plan.keep is not None:
-        Hprev = Hprev * plan.keep[t0:, :, 0][:, None, :]
+    (Hprev,) = previous_states(plan, reverse, S)  # (W, H, N)
     z = G[:, 1]  # (W, H, N)
     # one buffer in the layout of the gradients (hn, r, z, n), filled with the factors
     # (r, HN r (1 - r), DM z (1 - z), (1 - z)(1 - n^2)); the loop turns step u's factors into its
@@ -162,16 +159,11 @@ def _backward_dir(
     # backward of this kernel, is called while they are live
     own = hook is None
     dG = scratch("gru.factors", (W, 4, H, N), dt, reuse=own)
-    step = max(1, 65536 // max(1, N * H))  # a few steps at a time, so the passes stay in cache
-    for lo in range(0, W, step):
-        s = slice(lo, lo + step)
-        _gru_factors(G[s], HN[s], DM[s], dG[s])
-    whh_t = np.ascontiguousarray(_nrz(w_hh, H).T)  # (H, 3H), columns n, r, z
-    if plan.valid is not None:  # columns past a sequence's end must contribute zero
-        dG *= plan.valid[t0:, :, 0][:, None, None, :]
+    derivative_factors(_gru_factors, N, H, G, HN, DM, dG)
+    whh_t = np.ascontiguousarray(rotate_rows(w_hh, 2 * H).T)  # (H, 3H), columns n, r, z
+    zero_ended(dG, plan)
     dG2 = dG.reshape(W, 4 * H, N)
-    dYt = scratch("gru.dy", (W, H, N), dt, reuse=own)
-    np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
+    dYt = feature_major_grad(dY, plan, "gru.dy", dt, own)  # (W, H, N)
     dH = np.array(dhn.T, dtype=dt, order="C")  # carried dL/dh (H, N), a fresh copy
     dhb, tmp = np.empty((H, N), dt), np.empty((H, N), dt)
     sizes, resets = plan.sizes, plan.reset_steps
@@ -198,9 +190,9 @@ def _backward_dir(
     X = x2[t0 * N :]
     dx = dGx @ w_ih if needs[0] else None  # (W*N, D)
     dw_ih = dGx.T @ X if needs[2] else None
-    dw_hh = _rzn(dGh.T @ batch_major(Hprev, "gru.h"), H) if needs[3] else None
+    dw_hh = rotate_rows(dGh.T @ batch_major(Hprev, "gru.h"), H) if needs[3] else None  # r, z, n
     db_ih = dGx.sum(0) if b_ih is not None and needs[4] else None
-    db_hh = _rzn(dGh.sum(0), H) if b_ih is not None and needs[5] else None
+    db_hh = rotate_rows(dGh.sum(0), H) if b_ih is not None and needs[5] else None
     return dx, dH.T.copy(), dw_ih, dw_hh, db_ih, db_hh
 
 

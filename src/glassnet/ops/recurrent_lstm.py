@@ -28,17 +28,29 @@ from typing import Any
 import numpy as np
 
 from ._scratch import scratch
-from .recurrent_base import GradHook, RecurrentLayer, TimePlan, batch_major, step_order
+from .recurrent_base import (
+    GradHook,
+    RecurrentLayer,
+    TimePlan,
+    batch_major,
+    derivative_factors,
+    feature_major_grad,
+    previous_states,
+    rotate_rows,
+    saved_steps,
+    step_order,
+    zero_ended,
+)
 
 
 def _roll(a: np.ndarray, H: int) -> np.ndarray:
     """PyTorch rows (i, f, g, o) -> ours (o, i, f, g); a copy."""
-    return np.concatenate([a[3 * H :], a[: 3 * H]])
+    return rotate_rows(a, 3 * H)
 
 
 def _unroll(a: np.ndarray, H: int) -> np.ndarray:
     """Our rows (o, i, f, g) -> PyTorch's (i, f, g, o)."""
-    return np.concatenate([a[H:], a[:H]])
+    return rotate_rows(a, H)
 
 
 def _forward_dir(
@@ -122,11 +134,7 @@ def _forward_dir(
         Y, h_n, c_n = ST[1:], plan.last_state(ST), plan.last_state(CT)
     saved = None
     if save:
-        t0 = plan.t0
-        if t0 > 0:  # truncated backward: keep only what the last steps need
-            G, S, C, TC = G[t0:].copy(), S[t0:].copy(), C[t0:].copy(), TC[t0:].copy()
-            M = None if M is None else M[t0:].copy()
-        saved = {"G": G, "S": S, "C": C, "TC": TC, "M": M}
+        saved = saved_steps(plan, G=G, S=S, C=C, TC=TC, M=M)  # truncated: the last steps only
     return Y, (h_n, c_n), saved
 
 
@@ -261,10 +269,7 @@ def _backward_dir(
     t0, N, dt = plan.t0, plan.N, G.dtype
     W, H = G.shape[0], G.shape[2]
     P = S.shape[1]
-    Hprev, Cprev = (S[1:], C[1:]) if reverse else (S[:-1], C[:-1])  # (W, P|H, N)
-    keep = None if plan.keep is None else plan.keep[..., 0][:, None, :]  # (T, 1, N)
-    if keep is not None:
-        Hprev, Cprev = Hprev * keep[t0:], Cprev * keep[t0:]
+    Hprev, Cprev = previous_states(plan, reverse, S, C)  # (W, P|H, N)
     # derivative factors of all steps at once. F: d gate pre-activation = factor * (dm for o,
     # dc for i, f, g); the BPTT loop turns each step's factors into that step's gradients in
     # place, so F ends up as dG (one buffer, not two). A: dc_t += dm_t * o (1 - tanh(c)^2).
@@ -273,18 +278,13 @@ def _backward_dir(
     own = hook is None
     F = scratch("lstm.factors", (W, 4, H, N), dt, reuse=own)
     A = scratch("lstm.A", (W, H, N), dt, reuse=own)
-    step = max(1, 65536 // max(1, N * H))  # a few steps at a time, so the passes stay in cache
-    for lo in range(0, W, step):
-        s = slice(lo, lo + step)
-        _lstm_factors(G[s], TC[s], Cprev[s], F[s], A[s])
+    derivative_factors(_lstm_factors, N, H, G, TC, Cprev, F, A)
     whh_t = np.ascontiguousarray(_roll(w_hh, H).T)  # (P, 4H); contiguous: faster per step
     w_hr_t = None if w_hr is None else w_hr.T  # (H, P)
-    if plan.valid is not None:  # columns past a sequence's end must contribute zero
-        F *= plan.valid[t0:, :, 0][:, None, None, :]
+    zero_ended(F, plan)
     dG = F
     dG3 = dG.reshape(W, 4 * H, N)
-    dYt = scratch("lstm.dy", (W, P, N), dt, reuse=own)
-    np.copyto(dYt, dY[t0:].transpose(0, 2, 1))
+    dYt = feature_major_grad(dY, plan, "lstm.dy", dt, own)  # (W, P, N)
     # carried dL/dh, dL/dc, feature-major; always fresh C-ordered copies (updated in place)
     dH = np.array(dhn.T, dtype=dt, order="C")
     dC = np.array(dcn.T, dtype=dt, order="C")

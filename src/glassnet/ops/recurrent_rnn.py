@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .recurrent_base import GradHook, RecurrentLayer, TimePlan, step_order
+from .recurrent_base import GradHook, RecurrentLayer, TimePlan, saved_steps, step_order
 
 
 def _forward_dir(
@@ -62,7 +62,7 @@ def _forward_dir(
     Y, h_n = (S[:-1], S[0].copy()) if reverse else (S[1:], plan.last_state(S))
     saved = None
     if save:
-        saved = {"S": S[plan.t0 :].copy() if plan.t0 > 0 else S}
+        saved = saved_steps(plan, S=S)
     return Y, (h_n,), saved
 
 
