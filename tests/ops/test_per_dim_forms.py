@@ -95,9 +95,10 @@ def test_specialize_fixes_only_keyword_only_arguments():
         (glassnet.ops.reduce.max, glassnet.ops.reduce.min),
         (glassnet.ops.reduce.amax, glassnet.ops.reduce.amin),
         (glassnet.ops.reduce.argmax, glassnet.ops.reduce.argmin),
+        (glassnet.ops.reduce.var, glassnet.ops.reduce.std),
         (glassnet.randn, glassnet.rand),
     ],
-    ids=["max/min", "amax/amin", "argmax/argmin", "randn/rand"],
+    ids=["max/min", "amax/amin", "argmax/argmin", "var/std", "randn/rand"],
 )
 def test_pairs_from_one_definition_keep_their_own_names(fn, pair):
     for f in (fn, pair):

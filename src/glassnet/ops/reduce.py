@@ -150,7 +150,7 @@ def mean(
     return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def var(
+def _var(
     x: Tensor,
     dim: int | Sequence[int] | None = None,
     *,
@@ -158,25 +158,19 @@ def var(
     keepdim: bool = False,
     axis: Any = None,
     keepdims: bool | None = None,
+    _sqrt: bool = False,
 ) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch)."""
-    dim, keepdim = _numpy_names("var", dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_names("std" if _sqrt else "var", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim)
-    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
+    v = Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
+    return v.sqrt() if _sqrt else v
 
 
-def std(
-    x: Tensor,
-    dim: int | Sequence[int] | None = None,
-    *,
-    correction: int = 1,
-    keepdim: bool = False,
-    axis: Any = None,
-    keepdims: bool | None = None,
-) -> Tensor:
-    """Standard deviation: sqrt of ``var``."""
-    dim, keepdim = _numpy_names("std", dim, keepdim, axis, keepdims)
-    return var(x, dim, correction=correction, keepdim=keepdim).sqrt()
+var = specialize(
+    _var, "var", "Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch).",
+    _sqrt=False,
+)  # fmt: skip
+std = specialize(_var, "std", "Standard deviation: sqrt of ``var``.", _sqrt=True)
 
 
 def _extreme(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
