@@ -417,8 +417,9 @@ class TBPTTLoader(Callback):
     what an epoch reads by overriding :meth:`epoch_order` (drawn once per epoch and kept in
     checkpoints, e.g. a random offset) and :meth:`make_stream`.
 
-    Under ``no_grad`` (``Trainer.evaluate``) :meth:`step` runs each window's steps from the
-    model's default state and carries nothing, so evaluating does not disturb training.
+    Under ``no_grad`` (``Trainer.evaluate``) :meth:`step` runs each window's steps, or a
+    validation loader's plain ``(inputs, targets)`` batch, from the model's default state and
+    carries nothing, so evaluating does not disturb training.
 
     Args:
         inputs, targets, k1, k2, resets, time_dim, state: the stream, as :class:`TBPTTStream`.
@@ -472,15 +473,19 @@ class TBPTTLoader(Callback):
     def __iter__(self) -> Iterator[TBPTTWindow]:
         return self.iter_batches(self.epoch_order())
 
-    def step(self, model: Any, window: TBPTTWindow) -> tuple[Tensor, Tensor, Tensor]:
+    def step(self, model: Any, window: Any) -> tuple[Tensor, Tensor, Tensor]:
         """The Trainer's ``step_fn``: (loss, output, targets) of the window's loss steps."""
         if grad_mode.is_grad_enabled():
             if self.stream is None:
                 raise RuntimeError(f"{type(self).__name__}.step runs the windows it yields")
             pred, target = self.stream.forward(model, window)
-        else:
+        elif isinstance(window, TBPTTWindow):
             out, _ = _run(model, window, window.start, window.end, None)
             pred, target = _last(out, window.n_loss, window.time_dim), Tensor(window.targets)
+        else:  # a validation loader's plain (inputs, targets) batch
+            x, y = window
+            pred, _ = model(x if isinstance(x, Tensor) else Tensor(x))
+            target = y if isinstance(y, Tensor) else Tensor(y)
         return self.loss_fn(pred, target), pred, target
 
     def state_dict(self) -> dict[str, Any]:
