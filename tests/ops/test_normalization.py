@@ -55,7 +55,10 @@ def test_layer_norm_parity(cfg):
     def theirs(*ts):
         return TF.layer_norm(ts[0], ns, *ts[1:], eps=eps)
 
-    parity(ours, theirs, *arrays, seed=cfg["seed"])
+    # One normalised value: x - mean(x) is 0, so the exact input gradient is 0 (ours is); torch
+    # returns round-off of size ~1e-16 * |dy w| / sqrt(eps) there (1.1e-12 seen at eps=1e-5).
+    atol = 1e-12 if math.prod(ns) > 1 else 1e-14 / math.sqrt(eps)
+    parity(ours, theirs, *arrays, seed=cfg["seed"], atol=atol)
 
 
 def test_layer_norm_gradcheck_and_empty_batch():
