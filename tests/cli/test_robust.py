@@ -119,7 +119,7 @@ def test_nan_images_and_absurd_labels_are_refused_up_front(tmp_path, capsys):
     np.savez(tmp_path / "neg.npz", images=images, labels=labels - 1)
     user_error(["train", "cnn", "--data", tmp_path / "neg.npz"], capsys, "got values in [-1, 1]")
     np.savez(tmp_path / "float.npz", images=images, labels=labels.astype(float))
-    user_error(["train", "cnn", "--data", tmp_path / "float.npz"], capsys, "must be integers")
+    user_error(["train", "cnn", "--data", tmp_path / "float.npz"], capsys, "must hold integers")
 
 
 # ----------------------------------------------------------------------------- resume checks

@@ -113,4 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m glassnet.cli.main` runs this file as __main__, a second copy of the module: the
+    # package's copy is the one whose CLIError the subcommands raise.
+    from glassnet.cli.main import main as package_main
+
+    sys.exit(package_main())

@@ -9,9 +9,7 @@ need nothing but the checkpoint file.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from .. import data as D
 from ..autograd.tensor import Tensor
+from ..data.files import MAX_CLASSES
 from ..data.series import Standardizer, ar_windows
 from ..models import MLPAR, CharLM, LeNet, LinearAR, RNNForecaster
 from ..seq.forecast import warmup_mse
@@ -28,10 +27,10 @@ from ..train.checkpoint import CheckpointError
 from .main import CLIError
 
 IMAGE_SETS = ("digits", "mnist", "fashion-mnist")
+TEST_SETS = ("mnist", "fashion-mnist")  # with an official test set
 TEXTS = ("sonnets", "tragedies")
 SERIES = ("sunspots", "co2", "sine")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-MAX_CLASSES = 10_000  # labels are class indices below this: one logit (and name) per class
+MAX_SERIES_VALUE = 1e150  # squares (and sums of 10**6 of them) stay finite in float64
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
@@ -45,92 +44,40 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 
 # ----------------------------------------------------------------------------- images
-def load_images(spec: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(images (N, 1, S, S) float32 in [0, 1], labels (N,) int64, class names)."""
+def load_images(spec: str, *, train: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(images (N, 1, S, S) float32 in [0, 1], labels (N,) int64, class names).
+
+    ``mnist`` and ``fashion-mnist`` have an official test set: ``train=False`` gives it, the
+    default the official training set. The other sets (bundled digits, an ``.npz`` file, an
+    image folder) are one set, whatever ``train`` says; the command holds part of it out.
+    """
     if spec == "digits":
         ds = D.load_digits(normalize=True)
-        images, labels = ds.images, ds.labels
-    elif spec in ("mnist", "fashion-mnist"):
+        names = [str(c) for c in range(10)]
+        return _square(ds.images, spec), ds.labels, names
+    if spec in TEST_SETS:
         loader = D.load_mnist if spec == "mnist" else D.load_fashion_mnist
-        ds = loader(train=True)
-        images, labels = ds.images.astype(np.float32) / 255.0, ds.labels
+        ds = loader(train=train, normalize=True)
+        names = [str(c) for c in range(10)] if spec == "mnist" else list(D.FASHION_MNIST_CLASSES)
+        return _square(ds.images, spec), ds.labels, names
+    path = Path(spec)
+    if not path.exists():
+        raise CLIError(
+            f"image data {spec!r} is neither a bundled set ({', '.join(IMAGE_SETS)}) nor an "
+            "existing .npz file or image folder"
+        )
+    if path.is_dir():
+        images, labels, names = D.read_image_folder(path)
+    elif path.suffix == ".npz":
+        images, labels, names = D.read_image_npz(path)
     else:
-        path = Path(spec)
-        if not path.exists():
-            raise CLIError(
-                f"image data {spec!r} is neither a bundled set ({', '.join(IMAGE_SETS)}) nor an "
-                "existing .npz file or image folder"
-            )
-        images, labels, names = _load_npz(path) if path.is_file() else _load_folder(path)
-        return _square(images, spec), labels, names
-    names = [str(c) for c in range(int(labels.max()) + 1)]
-    return _square(images, spec), labels.astype(np.int64), names
-
-
-def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    if path.suffix != ".npz":
         raise CLIError(f"{path}: expected an .npz file with arrays 'images' and 'labels'")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = {"images", "labels"} - set(f.files)
-            if missing:
-                raise CLIError(f"{path}: missing array(s) {sorted(missing)}; found {f.files}")
-            images, labels = f["images"], f["labels"]
-    except (OSError, ValueError) as e:
-        raise CLIError(f"{path}: not a readable .npz file ({e})") from None
-    n = images.shape[0] if images.ndim else 0
-    if labels.dtype.kind not in "iu" or labels.ndim != 1 or labels.shape[0] != n or n == 0:
-        raise CLIError(
-            f"{path}: 'labels' must be integers of shape ({n},) with N > 0, got "
-            f"{labels.dtype} {labels.shape}"
-        )
-    lo, hi = int(labels.min()), int(labels.max())
-    if lo < 0 or hi >= MAX_CLASSES:
-        raise CLIError(
-            f"{path}: 'labels' must be class indices in [0, {MAX_CLASSES}), got values in "
-            f"[{lo}, {hi}]"
-        )
-    if images.dtype.kind == "f" and images.size:
-        bad = int(images.size - np.count_nonzero(np.isfinite(images)))
-        if bad:
-            raise CLIError(
-                f"{path}: 'images' holds {bad} NaN or infinite value(s); training on them "
-                "gives NaN weights"
-            )
-        if float(np.abs(images).max()) > np.finfo(np.float32).max:
-            raise CLIError(f"{path}: 'images' has values beyond the float32 range")
-    images = images.astype(np.float32)
-    if images.max() > 1.0:
-        images = images / float(images.max())
-    return images, labels.astype(np.int64), [str(c) for c in range(hi + 1)]
+    return _square(images, spec), labels, names
 
 
-def _load_folder(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    import matplotlib.image as mpimg
-
-    classes = sorted(p.name for p in path.iterdir() if p.is_dir())
-    if not classes:
-        raise CLIError(f"{path}: expected one sub-folder of images per class, found none")
-    images, labels = [], []
-    for c, name in enumerate(classes):
-        files = sorted(p for p in (path / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        for f in files:
-            try:
-                img = np.asarray(mpimg.imread(f), dtype=np.float32)
-            except Exception as e:
-                raise CLIError(f"{f}: cannot read image ({e})") from None
-            if img.ndim == 3:
-                img = img[..., :3].mean(axis=2)  # grey levels
-            if img.max() > 1.0:
-                img = img / 255.0
-            images.append(img)
-            labels.append(c)
-    if not images:
-        raise CLIError(f"{path}: no images ({', '.join(IMAGE_SUFFIXES)}) in the class folders")
-    shapes = {im.shape for im in images}
-    if len(shapes) != 1:
-        raise CLIError(f"{path}: all images must have the same size, found {sorted(shapes)[:3]}")
-    return np.stack(images), np.array(labels, np.int64), classes
+def has_test_set(spec: str) -> bool:
+    """Whether ``spec`` names a data set with an official test set (MNIST, Fashion-MNIST)."""
+    return spec in TEST_SETS
 
 
 def _square(images: np.ndarray, spec: str) -> np.ndarray:
@@ -141,6 +88,15 @@ def _square(images: np.ndarray, spec: str) -> np.ndarray:
             f"{spec}: expected square grey images (N, H, W) or (N, 1, H, W), got {images.shape}"
         )
     return np.ascontiguousarray(images, dtype=np.float32)
+
+
+def cnn_logits(model: Any, images: np.ndarray) -> np.ndarray:
+    """The model's logits (N, K) for images (N, 1, S, S), in batches of 256, without grad."""
+    model.eval()
+    with grad_mode.no_grad():
+        return np.concatenate(
+            [model(Tensor(images[i : i + 256])).data for i in range(0, len(images), 256)]
+        )
 
 
 def split_indices(
@@ -170,18 +126,11 @@ def build_cnn(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) ->
 def load_text(spec: str) -> str:
     if spec in TEXTS:
         return D.load_shakespeare(spec)
-    path = Path(spec)
-    if not path.is_file():
+    if not Path(spec).is_file():
         raise CLIError(
             f"text {spec!r} is neither a bundled text ({', '.join(TEXTS)}) nor an existing file"
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise CLIError(f"{path}: not UTF-8 text ({e})") from None
-    if not text.strip():
-        raise CLIError(f"{path}: the text file is empty")
-    return text
+    return D.read_text_file(spec)
 
 
 def build_charlm(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) -> CharLM:
@@ -256,31 +205,15 @@ def load_series(spec: str, column: str | None) -> tuple[np.ndarray, str]:
         )
     if column is None:
         raise CLIError(f"{path}: pass --column NAME to choose the CSV column to forecast")
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            raise CLIError(
-                f"{path}: no column {column!r}; the columns are {reader.fieldnames or []}"
-            )
-        values = []
-        for lineno, row in enumerate(reader, start=2):
-            cell = (row.get(column) or "").strip()
-            if cell == "":
-                raise CLIError(f"{path}:{lineno}: empty value in column {column!r}")
-            try:
-                v = float(cell)
-            except ValueError:
-                raise CLIError(
-                    f"{path}:{lineno}: non-numeric value {cell!r} in column {column!r}"
-                ) from None
-            if not math.isfinite(v):
-                raise CLIError(
-                    f"{path}:{lineno}: value {cell!r} in column {column!r} is not finite"
-                )
-            values.append(v)
-    if len(values) < 20:
-        raise CLIError(f"{path}: column {column!r} has {len(values)} values; need at least 20")
-    return np.array(values), f"{path.name}:{column}"
+    values = D.read_csv_column(path, column, min_values=20)
+    big = float(np.abs(values).max())
+    if big > MAX_SERIES_VALUE:
+        raise CLIError(
+            f"{path}: column {column!r} has values up to {big:.3g}; forecasting squares them "
+            f"(standardising, RMSE), which overflows beyond about {MAX_SERIES_VALUE:.0e}: "
+            "rescale the column"
+        )
+    return values, f"{path.name}:{column}"
 
 
 def build_forecaster(cfg: dict[str, Any], *, rng: np.random.Generator | None = None) -> Any:

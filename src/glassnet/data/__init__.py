@@ -7,7 +7,11 @@
   and the generator ``noisy_sine``;
 - downloaded (cached, checksum-verified): ``load_mnist``, ``load_fashion_mnist``; the IDX
   format: ``read_idx``, ``write_idx``;
-- text: ``CharVocab``, ``sequential_batches``, ``sequential_streams``, ``random_batches``.
+- text: ``CharVocab``, ``sequential_batches``, ``sequential_streams``, ``random_batches``;
+- user files (what the ``glassnet`` command reads): ``read_image_npz``, ``read_image_folder``,
+  ``read_csv_column``, ``read_text_file``, ``read_npz``; each refuses what it cannot load
+  faithfully with an ``InvalidFileError`` (a ``ValueError``, one line naming the file), as do
+  ``read_idx`` (``IDXError``) and the MNIST loaders.
 
 Sources and licences of the bundled files: ``docs/datasets.md``.
 """
@@ -36,9 +40,11 @@ from .download import (
     load_fashion_mnist,
     load_mnist,
 )
+from .files import read_csv_column, read_image_folder, read_image_npz, read_npz, read_text_file
 from .idx import IDXError, read_idx, write_idx
 from .series import Standardizer, ar_windows, chronological_split
 from .text import CharVocab, random_batches, sequential_batches, sequential_streams
+from .validate import InvalidFileError
 
 __all__ = [
     "CO2",
@@ -50,6 +56,7 @@ __all__ = [
     "DownloadError",
     "IDXError",
     "ImageSet",
+    "InvalidFileError",
     "NoisySine",
     "Standardizer",
     "Subset",
@@ -69,7 +76,12 @@ __all__ = [
     "noisy_sine",
     "random_batches",
     "random_split",
+    "read_csv_column",
     "read_idx",
+    "read_image_folder",
+    "read_image_npz",
+    "read_npz",
+    "read_text_file",
     "sequential_batches",
     "write_idx",
 ]

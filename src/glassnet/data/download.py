@@ -22,6 +22,7 @@ import numpy as np
 
 from ..progress import as_progress
 from .idx import read_idx
+from .validate import check_array, check_labels
 
 # The opener used for every download; tests replace it to simulate being offline.
 _urlopen = urllib.request.urlopen
@@ -169,6 +170,7 @@ FASHION_MNIST_SOURCE = _IdxSet(
     },
 )
 
+NUM_CLASSES = 10  # MNIST digits and Fashion-MNIST articles alike
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
     "Trouser",
@@ -222,19 +224,14 @@ def _load_idx_set(
     prefix = "train" if train else "t10k"
     images_file = _fetch(src, f"{prefix}-images-idx3-ubyte.gz", folder, download)
     labels_file = _fetch(src, f"{prefix}-labels-idx1-ubyte.gz", folder, download)
-    images = read_idx(images_file)
-    labels = read_idx(labels_file)
-    if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(
-            f"{images_file}: expected uint8 images of shape (N, H, W), got {images.dtype} "
-            f"{images.shape}"
-        )
-    if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise ValueError(
-            f"{labels_file}: expected {images.shape[0]} labels of shape (N,), got {labels.shape}"
-        )
+    images = check_array(
+        read_idx(images_file), str(images_file), "images", kinds="u", ndim=3
+    )  # uint8: the only unsigned IDX type
+    labels = check_labels(
+        read_idx(labels_file), str(labels_file), count=images.shape[0], num_classes=NUM_CLASSES
+    )
     imgs: np.ndarray = (images.astype(np.float32) / 255.0) if normalize else images
-    return ImageSet(imgs, labels.astype(np.int64))
+    return ImageSet(imgs, labels)
 
 
 def load_mnist(
@@ -262,6 +259,9 @@ def load_mnist(
         DownloadError: offline or every mirror failed (the message says where to put the files).
         ChecksumError: a cached file is corrupt and ``download=False``.
         FileNotFoundError: a file is missing and ``download=False``.
+        InvalidFileError: a file (checksum-verified or placed by hand) is not valid IDX
+            (``IDXError``), its images are not uint8 (N, H, W), or its labels are not N class
+            indices in [0, 10).
     """
     return _load_idx_set(MNIST_SOURCE, root, train, download, normalize)
 

@@ -8,6 +8,7 @@ dimension sizes, then the values in C order, big-endian. ``<type>`` is 0x08 uint
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_write_bytes
+from .validate import InvalidFileError
 
 IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -29,7 +31,7 @@ _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class IDXError(ValueError):
+class IDXError(InvalidFileError):
     """A file is not a valid IDX file (wrong magic number, unknown type, truncated, ...)."""
 
 
@@ -89,7 +91,7 @@ def read_idx(source: str | os.PathLike[str] | bytes) -> np.ndarray:
         )
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: 255 dims of 2**32 cannot wrap
     got = len(raw) - header
     if got < expected:
         raise IDXError(

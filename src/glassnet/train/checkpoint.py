@@ -34,6 +34,7 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..autograd.tensor import Tensor
+from ..data.validate import InvalidFileError
 from ..io.weights import _DTYPES, header_length, parse_header
 
 FORMAT = "glassnet-checkpoint"
@@ -44,8 +45,40 @@ _ZEROS = "0" * 64
 _NAMES = {dt: name for name, dt in _DTYPES.items()}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InvalidFileError):
     """A checkpoint file is missing, truncated, modified or not a glassnet checkpoint."""
+
+
+def check_finite(tree: Any, part: str) -> None:
+    """Refuse NaN/inf in the floating arrays of a checkpoint's ``part`` (model, optimizer).
+
+    The trainer never writes a non-finite parameter or optimizer buffer, so a checkpoint that
+    holds one was crafted or damaged beneath a recomputed checksum; loading it would only give
+    NaN outputs.
+
+    Raises:
+        CheckpointError: naming the first keys that hold NaN/inf.
+    """
+    bad: list[str] = []
+
+    def visit(node: Any, key: str) -> None:
+        if isinstance(node, np.ndarray):
+            if node.dtype.kind == "f" and not np.isfinite(node).all():
+                bad.append(key)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                visit(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                visit(v, f"{key}.{i}" if key else str(i))
+
+    visit(tree, "")
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise CheckpointError(
+            f"the {part} entries {', '.join(bad[:3])}{more} hold NaN/inf, which glassnet never "
+            "saves: the file was crafted or damaged"
+        )
 
 
 # ----------------------------------------------------------------------------- structure
@@ -234,6 +267,12 @@ def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:
 def parse_state(data: bytes, where: str) -> dict[str, Any]:
     """The state in the bytes of a checkpoint file (``where`` names it in messages)."""
     p = where
+    if data[:4] == b"PK\x03\x04":  # torch.save (and .npz) files are zip archives
+        raise CheckpointError(
+            f"{p} is a zip archive (torch.save and np.savez write these), not a glassnet "
+            "checkpoint (safetensors); load PyTorch weights into a model with "
+            "glassnet.io.load_into"
+        )
     try:
         n = header_length(data[:8], len(data), where)
         header, meta = parse_header(data[8 : 8 + n], len(data), where)
@@ -283,5 +322,5 @@ def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
         raise CheckpointError(f"random state is for {got!r}, the generator is {name!r}")
     try:
         rng.bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, OverflowError) as e:  # -1 for a uint64
         raise CheckpointError(f"invalid {name} random state: {type(e).__name__}: {e}") from None
