@@ -122,9 +122,9 @@ def test_load_state_dict_lists_every_problem():
     with pytest.raises(ValueError) as e:
         net.load_state_dict(sd)
     msg = str(e.value)
-    assert "missing keys: 0.bias, 1.weight" in msg
-    assert "unexpected keys: extra.weight" in msg
-    assert "1.bias: expected (1,), got (2,)" in msg
+    assert "missing keys (2): 0.bias, 1.weight" in msg
+    assert "unexpected keys (1): extra.weight" in msg
+    assert "1.bias: expected float32 (1,), got float64 (2,)" in msg
     before = net[0].weight.data.copy()
     sd2 = net.state_dict()
     sd2["0.weight"] = np.ones((2, 2))

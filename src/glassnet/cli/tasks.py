@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import data as D
+from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data.files import MAX_CLASSES
 from ..data.series import Standardizer, ar_windows

@@ -34,7 +34,7 @@ from ..seq import lm as LM
 from ..seq.forecast import forecast as free_run
 from ..seq.forecast import mae, one_step_forecast, rmse
 from ..train import Trainer, TrainingInterrupted, accuracy, load_state
-from ..train.checkpoint import CheckpointError
+from ..train.checkpoint import CheckpointError, check_finite
 from ..train.lock import RunLock, RunLockedError
 from ..train.trainer import TrainingDiverged
 from . import tasks
@@ -558,9 +558,10 @@ def rebuild(state: dict[str, Any], path: Path | None = None) -> Any:
         "forecast": tasks.build_forecaster,
     }
     where = f"{path}: " if path is not None else ""
-    bad = [k for k, v in state["model"].items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
-    if bad:
-        raise CheckpointError(f"{where}the weights {', '.join(bad[:3])} hold NaN/inf")
+    try:
+        check_finite(state["model"], "model")
+    except CheckpointError as e:
+        raise CheckpointError(f"{where}{e}") from None
     model = build[cfg["task"]](cfg)
     try:
         model.load_state_dict(state["model"])

@@ -10,7 +10,11 @@ Dtypes: tensors keep their dtype on disk. ``load`` returns NumPy arrays of the s
 (``BF16`` is widened to float32, exactly, since NumPy has no bfloat16). ``load_into`` converts a
 floating value to the dtype of the floating parameter it fills (float64 -> float32 rounds, as
 PyTorch's ``load_state_dict`` does) and an integer value to an integer buffer's dtype; a floating
-value for an integer buffer, or an integer/bool value for a floating parameter, is an error.
+value for an integer buffer, or an integer/bool/complex value for a floating parameter, is an
+error, and so is a value beyond the range of the dtype it would be cast to.
+
+A file that is not what it claims raises ``InvalidFileError`` (a ``ValueError``) in one line
+naming it.
 
 >>> import os, tempfile, glassnet
 >>> from glassnet import nn
@@ -40,7 +44,8 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes
 from ..autograd.tensor import Tensor
-from ..nn.module import Module
+from ..data.validate import InvalidFileError
+from ..nn.module import Module, check_state
 
 PathLike = str | os.PathLike[str]
 
@@ -167,18 +172,18 @@ def _read_header(path: PathLike) -> tuple[dict[str, Any], dict[str, str], int]:
 def header_length(head: bytes, size: int, where: str) -> int:
     """The header length announced by the first 8 bytes of a ``size``-byte file, checked."""
     if len(head) < 8:
-        raise ValueError(
+        raise InvalidFileError(
             f"{where} is not a safetensors file: {size} bytes, too short for the 8-byte "
             "header length"
         )
     n = int.from_bytes(head[:8], "little")
     if n > _MAX_HEADER or n < 2:
-        raise ValueError(
+        raise InvalidFileError(
             f"{where} is not a safetensors file: its first 8 bytes give a header length of "
             f"{n} bytes (file size {size})"
         )
     if n > size - 8:
-        raise ValueError(
+        raise InvalidFileError(
             f"{where} is truncated or not a safetensors file: the header length is {n} bytes "
             f"but only {size - 8} bytes follow"
         )
@@ -195,42 +200,46 @@ def parse_header(raw: bytes, size: int, where: str) -> tuple[dict[str, Any], dic
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ValueError(f"{where} is not a safetensors file: its header is not JSON") from None
+        raise InvalidFileError(
+            f"{where} is not a safetensors file: its header is not JSON"
+        ) from None
     if not isinstance(header, dict):
-        raise ValueError(f"{where} is not a safetensors file: its header is not a JSON object")
+        raise InvalidFileError(
+            f"{where} is not a safetensors file: its header is not a JSON object"
+        )
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
     ):
-        raise ValueError(f"{where}: __metadata__ must map strings to strings")
+        raise InvalidFileError(f"{where}: __metadata__ must map strings to strings")
     data_len = size - 8 - len(raw)
     end_max = 0
     spans = []
     for key, entry in header.items():
         if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= entry.keys():
-            raise ValueError(
+            raise InvalidFileError(
                 f"{where}: header entry {key!r} must have dtype, shape and data_offsets"
             )
         dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
         if not isinstance(dtype, str) or dtype not in _ITEMSIZE:
-            raise ValueError(
+            raise InvalidFileError(
                 f"{where}: tensor {key!r} has unsupported dtype {dtype!r}; glassnet reads "
                 f"{', '.join(sorted(_ITEMSIZE))}"
             )
         if not isinstance(shape, list) or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
         ):
-            raise ValueError(f"{where}: tensor {key!r} has an invalid shape {shape!r}")
+            raise InvalidFileError(f"{where}: tensor {key!r} has an invalid shape {shape!r}")
         if (
             not isinstance(offs, list)
             or len(offs) != 2
             or not all(isinstance(o, int) and not isinstance(o, bool) for o in offs)
             or not 0 <= offs[0] <= offs[1]
         ):
-            raise ValueError(f"{where}: tensor {key!r} has invalid data_offsets {offs!r}")
+            raise InvalidFileError(f"{where}: tensor {key!r} has invalid data_offsets {offs!r}")
         need = math.prod(shape) * _ITEMSIZE[dtype]
         if offs[1] - offs[0] != need:
-            raise ValueError(
+            raise InvalidFileError(
                 f"{where}: the header lies about sizes: tensor {key!r} ({dtype}, shape "
                 f"{tuple(shape)}) needs {need} bytes but its data_offsets {offs} span "
                 f"{offs[1] - offs[0]}"
@@ -238,14 +247,16 @@ def parse_header(raw: bytes, size: int, where: str) -> tuple[dict[str, Any], dic
         end_max = max(end_max, offs[1])
         spans.append((offs[0], offs[1], key))
     if end_max > data_len:
-        raise ValueError(
+        raise InvalidFileError(
             f"{where} is truncated: the header describes {end_max} bytes of tensor data but the "
             f"file holds {data_len}"
         )
     spans.sort()
     for (_, e0, k0), (b1, _, k1) in itertools.pairwise(spans):
         if b1 < e0:
-            raise ValueError(f"{where}: the header lies about sizes: {k0!r} and {k1!r} overlap")
+            raise InvalidFileError(
+                f"{where}: the header lies about sizes: {k0!r} and {k1!r} overlap"
+            )
     return header, meta
 
 
@@ -281,7 +292,7 @@ def load(path: PathLike) -> OrderedDict[str, np.ndarray]:
                     arr = f.get_tensor(key).reshape(entry["shape"])  # 0-d comes back as (1,)
                     out[key] = arr.astype(arr.dtype.newbyteorder("="), copy=False)
     except SafetensorError as e:
-        raise ValueError(f"{str(path)!r} is not a valid safetensors file: {e}") from None
+        raise InvalidFileError(f"{str(path)!r} is not a valid safetensors file: {e}") from None
     return out
 
 
@@ -307,17 +318,21 @@ def _torch_load(path: Path) -> Mapping[str, Any]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise ValueError(
-            f"torch.load(weights_only=True) could not read {str(path)!r}: "
-            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+        raise InvalidFileError(
+            f"{str(path)!r} is not a PyTorch checkpoint that torch.load(weights_only=True) "
+            f"reads ({type(e).__name__}: {first})"
         ) from None
-    return _unwrap_state(obj, str(path))
+    return _unwrap_state(obj, str(path), InvalidFileError)
 
 
-def _unwrap_state(obj: Any, where: str) -> Mapping[str, Any]:
-    """The state dict inside a checkpoint: the mapping itself, or a common nesting of it."""
+def _unwrap_state(obj: Any, where: str, error: type[ValueError] = ValueError) -> Mapping[str, Any]:
+    """The state dict inside a checkpoint: the mapping itself, or a common nesting of it.
+
+    ``error`` is raised when there is none (``InvalidFileError`` for a file).
+    """
     if not isinstance(obj, Mapping):
-        raise TypeError(f"{where}: expected a state dict (a mapping), got {type(obj).__name__}")
+        raise error(f"{where}: expected a state dict (a mapping), got {type(obj).__name__}")
 
     def is_state(m: Mapping[str, Any]) -> bool:
         return all(isinstance(k, str) and hasattr(v, "shape") for k, v in m.items())
@@ -328,24 +343,10 @@ def _unwrap_state(obj: Any, where: str) -> Mapping[str, Any]:
         inner = obj.get(key)
         if isinstance(inner, Mapping) and is_state(inner):
             return inner
-    raise ValueError(
+    raise error(
         f"{where}: not a state dict and no state dict found under 'state_dict', "
         f"'model_state_dict' or 'model'; top-level keys: {', '.join(map(str, list(obj)[:10]))}"
     )
-
-
-def _value_array(value: Any, key: str) -> np.ndarray:
-    if isinstance(value, Tensor):
-        return value.data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch
-        t = value.detach().cpu()
-        if str(t.dtype) == "torch.bfloat16":
-            t = t.float()
-        return np.asarray(t.numpy())
-    arr = np.asarray(value)
-    if arr.dtype == object:
-        raise TypeError(f"value for {key!r} is not an array (got {type(value).__name__})")
-    return arr
 
 
 def load_into(
@@ -369,8 +370,10 @@ def load_into(
         A ``LoadReport`` (missing keys, unexpected keys, dtype conversions made).
 
     Raises:
-        ValueError: listing all missing, unexpected (strict only), mis-shaped and wrong-kind
-            keys, or a damaged file.
+        ValueError: listing every missing and unexpected key (strict only) and every value that
+            does not fit (not an array, another shape or dtype kind, beyond the dtype's range;
+            see ``glassnet.nn.module.check_state``), each with the expected dtype and shape.
+        InvalidFileError: (a ``ValueError``) a damaged file, or one that holds no state dict.
         ImportError: a ``.pt``/``.pth`` file without torch installed.
     """
     if not isinstance(model, Module):
@@ -388,46 +391,10 @@ def load_into(
         else:
             state = load(p)
     own = model._state_tensors()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    mis_shaped, wrong_kind, converted = [], [], []
-    arrays: dict[str, np.ndarray] = {}
-    for k, t in own.items():
-        if k not in state:
-            continue
-        a = _value_array(state[k], k)
-        if a.shape != t.shape:
-            mis_shaped.append(f"{k}: model {tuple(t.shape)}, checkpoint {tuple(a.shape)}")
-            continue
-        if _kind(a.dtype) != _kind(t.dtype):
-            wrong_kind.append(f"{k}: model {t.dtype}, checkpoint {a.dtype}")
-            continue
-        if a.dtype != t.dtype:
-            converted.append(f"{k}: {a.dtype} -> {t.dtype}")
-        arrays[k] = a
-    problems = []
-    if strict and missing:
-        problems.append(f"missing keys ({len(missing)}): " + ", ".join(missing))
-    if strict and unexpected:
-        hint = ""
-        if all(k.startswith("module.") for k in unexpected) and missing:
-            hint = " (saved from DataParallel? strip the 'module.' prefix)"
-        problems.append(f"unexpected keys ({len(unexpected)}): " + ", ".join(unexpected) + hint)
-    if mis_shaped:
-        problems.append(f"mis-shaped keys ({len(mis_shaped)}): " + "; ".join(mis_shaped))
-    if wrong_kind:
-        problems.append(
-            f"wrong dtype kind ({len(wrong_kind)}; floating and integer values do not mix): "
-            + "; ".join(wrong_kind)
-        )
+    check = check_state(own, state)
+    problems = check.problems(strict)
     if problems:
-        raise ValueError(
-            f"cannot load {source} into {type(model).__name__}:\n  " + "\n  ".join(problems)
-        )
-    model.load_state_dict(arrays, strict=False)
-    return LoadReport(missing, unexpected, converted)
-
-
-def _kind(dtype: np.dtype) -> str:
-    """'f' floating, 'b' bool, 'i' integer: values convert within a kind, never across."""
-    return "i" if dtype.kind in "iu" else dtype.kind
+        who = type(model).__name__
+        raise ValueError(f"cannot load {source} into {who}: " + " | ".join(problems))
+    model.load_state_dict(check.arrays, strict=False)
+    return LoadReport(check.missing, check.unexpected, check.converted)

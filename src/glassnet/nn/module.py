@@ -20,12 +20,128 @@ class IncompatibleKeys(NamedTuple):
 
 
 def _to_array(value: Any) -> np.ndarray:
-    """An ndarray from a glassnet tensor, a NumPy array or a (CPU) torch tensor."""
+    """An ndarray from a glassnet tensor, a NumPy array or scalar, or a (CPU) torch tensor.
+
+    Raises:
+        TypeError: anything else (lists, numbers, strings, None: PyTorch refuses them too), or a
+            torch tensor NumPy cannot hold (sparse, quantized, float8).
+    """
     if isinstance(value, Tensor):
         return value.data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return np.asarray(value.detach().cpu().numpy())
-    return np.asarray(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch
+        t = value.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":  # NumPy has no bfloat16: widen exactly
+            t = t.float()
+        try:
+            return np.asarray(t.numpy())
+        except (TypeError, RuntimeError) as e:
+            raise TypeError(f"a torch tensor of dtype {t.dtype} NumPy cannot hold ({e})") from None
+    raise TypeError(type(value).__name__)
+
+
+def _kind(dtype: np.dtype) -> str:
+    """'f' floating, 'i' integer (signed or not), 'b' bool, ...: values convert within a kind."""
+    return "i" if dtype.kind in "iu" else dtype.kind
+
+
+_KIND_NAMES = {"f": "floating-point", "i": "integer", "b": "boolean", "c": "complex"}
+
+
+def _spec(dtype: np.dtype, shape: tuple[int, ...]) -> str:
+    return f"{dtype} {tuple(shape)}"
+
+
+def _out_of_range(a: np.ndarray, dtype: np.dtype) -> str | None:
+    """Why the values of ``a`` would not survive a cast to ``dtype`` (of their kind), if so."""
+    if a.size == 0 or np.can_cast(a.dtype, dtype, casting="safe"):
+        return None
+    if dtype.kind == "f":
+        finite = a[np.isfinite(a)]
+        big = float(np.abs(finite).max()) if finite.size else 0.0
+        if big > float(np.finfo(dtype).max):
+            return f"{a.dtype} values up to {big:.3g}"
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        lo, hi = int(a.min()), int(a.max())
+        if lo < info.min or hi > info.max:
+            return f"{a.dtype} values in [{lo}, {hi}]"
+    return None
+
+
+class StateCheck(NamedTuple):
+    """A state dict checked against a module's tensors (``check_state``)."""
+
+    arrays: dict[str, np.ndarray]  # the values that fit, ready to copy
+    missing: list[str]
+    unexpected: list[str]
+    misfits: dict[str, list[str]]  # problem -> "key: expected float32 (4, 3), got ..."
+    converted: list[str]  # "key: float64 -> float32"
+
+    def problems(self, strict: bool = True) -> list[str]:
+        """One entry per kind of problem (missing keys only count when ``strict``)."""
+        out = []
+        if strict and self.missing:
+            out.append(f"missing keys ({len(self.missing)}): " + ", ".join(self.missing))
+        if strict and self.unexpected:
+            hint = ""
+            if all(k.startswith("module.") for k in self.unexpected) and self.missing:
+                hint = " (saved from DataParallel? strip the 'module.' prefix)"
+            out.append(
+                f"unexpected keys ({len(self.unexpected)}): " + ", ".join(self.unexpected) + hint
+            )
+        for what, items in self.misfits.items():
+            out.append(f"{what} ({len(items)}): " + "; ".join(items))
+        return out
+
+
+def check_state(own: Mapping[str, Tensor], state: Mapping[str, Any]) -> StateCheck:
+    """Check every value of ``state`` against the tensor of the same key in ``own``.
+
+    A value fits when it is an array (NumPy, glassnet or torch) of the tensor's shape and of the
+    same dtype kind (floating values for floating parameters, integers for integer buffers: a
+    cast across kinds would round, wrap or drop an imaginary part silently), and its values
+    survive the cast to the tensor's dtype (float64 to float32 rounds, as PyTorch does; a value
+    beyond float32's range, or an integer beyond the buffer's, is refused). Problems are listed
+    by key with the expected dtype and shape.
+    """
+    missing = [k for k in own if k not in state]
+    unexpected = [str(k) for k in state if k not in own]
+    arrays: dict[str, np.ndarray] = {}
+    misfits: dict[str, list[str]] = {}
+    converted: list[str] = []
+
+    def misfit(what: str, text: str) -> None:
+        misfits.setdefault(what, []).append(text)
+
+    for k, t in own.items():
+        if k not in state:
+            continue
+        want = _spec(t.dtype, t.shape)
+        try:
+            a = _to_array(state[k])
+        except TypeError as e:
+            misfit("not arrays", f"{k}: expected a {want} array, got {e}")
+            continue
+        if a.shape != t.shape:
+            misfit("mis-shaped keys", f"{k}: expected {want}, got {_spec(a.dtype, a.shape)}")
+            continue
+        if _kind(a.dtype) != _kind(t.dtype) or a.dtype.hasobject:
+            kind = _KIND_NAMES.get(_kind(t.dtype), str(t.dtype))
+            misfit(
+                "wrong dtype kind",
+                f"{k}: expected {kind} values for {want}, got {_spec(a.dtype, a.shape)}",
+            )
+            continue
+        reason = _out_of_range(a, t.dtype)
+        if reason:
+            misfit("out of range", f"{k}: expected values within the range of {want}, got {reason}")
+            continue
+        if a.dtype != t.dtype:
+            converted.append(f"{k}: {a.dtype} -> {t.dtype}")
+        arrays[k] = a
+    return StateCheck(arrays, missing, unexpected, misfits, converted)
 
 
 class Module:
@@ -269,38 +385,34 @@ class Module:
     ) -> IncompatibleKeys:
         """Copy arrays into this module's parameters and buffers by key.
 
-        Values may be NumPy arrays, glassnet tensors or torch tensors. With ``strict`` (the
-        default) every problem is collected and reported in one ``KeyError``/``ValueError``:
-        missing keys, unexpected keys and shape mismatches. Nothing is changed unless all keys
-        load. Values are converted to each parameter's dtype.
+        Values may be NumPy arrays, glassnet tensors or torch tensors of each tensor's shape and
+        dtype kind (see ``check_state``); floating values are cast to the parameter's dtype.
+        Every problem is collected and reported in one ``ValueError`` naming each key with the
+        expected dtype and shape: missing and unexpected keys (with ``strict``, the default),
+        values that are not arrays, have another shape or dtype kind, or overflow the dtype.
+        Nothing is changed unless all keys load.
+
+        >>> import numpy as np, glassnet.nn as nn
+        >>> state = {"weight": np.ones((1, 2), int), "bias": np.zeros(1)}
+        >>> nn.Linear(2, 1).load_state_dict(state)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: ... wrong dtype kind (1): weight: expected floating-point values for float32...
         """
-        own = self._state_tensors()
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expected a mapping, got {type(state_dict).__name__}")
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        arrays = {k: _to_array(v) for k, v in state_dict.items() if k in own}
-        mismatched = [
-            f"{k}: expected {own[k].shape}, got {arrays[k].shape}"
-            for k in arrays
-            if arrays[k].shape != own[k].shape
-        ]
-        problems = []
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
-        if mismatched:
-            problems.append("shape mismatch: " + "; ".join(mismatched))
+        own = self._state_tensors()
+        check = check_state(own, state_dict)
+        problems = check.problems(strict)
         if problems:
             raise ValueError(
                 f"load_state_dict failed for {type(self).__name__}: " + " | ".join(problems)
             )
-        for k, a in arrays.items():
+        for k, a in check.arrays.items():
             t = own[k]
             t.data[...] = a.astype(t.dtype, copy=False)
             t._version[0] += 1
-        return IncompatibleKeys(missing, unexpected)
+        return IncompatibleKeys(check.missing, check.unexpected)
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:

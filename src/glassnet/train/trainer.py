@@ -44,7 +44,14 @@ from ..autograd.tensor import Tensor
 from ..nn.utils import clip_grad_norm_
 from ..progress import Progress, as_progress, format_logs
 from .callbacks import Callback
-from .checkpoint import CheckpointError, load_state, rng_state, save_state, set_rng_state
+from .checkpoint import (
+    CheckpointError,
+    check_finite,
+    load_state,
+    rng_state,
+    save_state,
+    set_rng_state,
+)
 from .lock import RunLock
 
 Metric = Callable[[Any, Any], float]
@@ -597,6 +604,8 @@ def _check_train_state(state: Any, loader: Any) -> dict[str, Any]:
         raise CheckpointError(
             f"the training state lacks {missing}; it has {sorted(map(str, state))}"
         )
+    for part in ("model", "optimizer"):
+        check_finite(state[part], part)
     for key, kind in (("callbacks", list), ("rng", dict), ("history", dict)):
         if not isinstance(state.get(key, kind()), kind):
             raise CheckpointError(f"the training state's {key!r} must be a {kind.__name__}")
