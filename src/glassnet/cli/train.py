@@ -24,7 +24,6 @@ import numpy as np
 from .. import data as D
 from .. import manual_seed
 from .._atomic import remove_stale_temps
-from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from ..data import CharVocab, DataLoader, TensorDataset
 from ..nn import CrossEntropyLoss, MSELoss
@@ -585,6 +584,7 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
     images, labels, names = tasks.load_images(args.data)
     fingerprint = tasks.fingerprint(images, labels)
     run.check_data(fingerprint)
+    official = _official_test_set(args.data, images.shape[-1])
     tr, te = tasks.split_indices(labels, args.test_fraction, args.seed)
     cfg = {
         "task": "cnn",
@@ -635,16 +635,40 @@ def _train_cnn(args: argparse.Namespace, run: Run) -> int:
     )
     seconds = run.fit(trainer, loader, test)
     h = trainer.history
-    print(
-        f"cnn on {args.data}: test accuracy {h['val_acc'][-1]:.4f} ({len(te)} held-out images), "
-        f"{seconds:.1f} s; checkpoint {run.ckpt}"
-    )
+    if official is None:
+        print(
+            f"cnn on {args.data}: test accuracy {h['val_acc'][-1]:.4f} ({len(te)} held-out "
+            f"images), {seconds:.1f} s; checkpoint {run.ckpt}"
+        )
+    else:
+        logits = tasks.cnn_logits(model, official[0])
+        _finite_output(logits, run.ckpt, "logits")
+        acc = float((logits.argmax(1) == official[1]).mean())
+        print(
+            f"cnn on {args.data}: test accuracy {acc:.4f}"
+            f" ({len(official[1])} images of the official test set), validation accuracy "
+            f"{h['val_acc'][-1]:.4f} ({len(te)} images held out of the training set), "
+            f"{seconds:.1f} s; checkpoint {run.ckpt}"
+        )
     if args.figures:
         from ..viz import plot_filters, plot_training_curves
 
         plot_training_curves(h, out / "curves.png", title=f"LeNet on {args.data}")
         plot_filters(model.features[0].weight.data, out / "filters.png")
     return 0
+
+
+def _official_test_set(spec: str, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The official test set of ``spec`` (MNIST, Fashion-MNIST), read before training starts."""
+    if not tasks.has_test_set(spec):
+        return None
+    images, labels, _ = tasks.load_images(spec, train=False)
+    if images.shape[-1] != size:
+        raise CLIError(
+            f"{spec}: the test images are {images.shape[-1]}x{images.shape[-1]}, the training "
+            f"images {size}x{size}"
+        )
+    return images, labels
 
 
 # ----------------------------------------------------------------------------- charlm
@@ -866,8 +890,9 @@ def evaluate(args: argparse.Namespace) -> int:
     model = rebuild(state, args.checkpoint)
     task = cfg["task"]
     if task == "cnn":
-        images, labels, _ = tasks.load_images(args.data or cfg["data"]["spec"])
-        if args.data is None:  # the checkpoint's own held-out split
+        spec = args.data or cfg["data"]["spec"]
+        images, labels, _ = tasks.load_images(spec, train=False)  # MNIST: the official test set
+        if args.data is None and not tasks.has_test_set(spec):  # the checkpoint's held-out split
             _, te = tasks.split_indices(
                 labels, cfg["data"]["test_fraction"], cfg["data"]["split_seed"]
             )
@@ -877,13 +902,11 @@ def evaluate(args: argparse.Namespace) -> int:
                 f"the model expects {cfg['model']['image_size']}x{cfg['model']['image_size']} "
                 f"images, the data has {images.shape[-1]}x{images.shape[-1]}"
             )
-        with grad_mode.no_grad():
-            logits = np.concatenate(
-                [model(Tensor(images[i : i + 256])).data for i in range(0, len(images), 256)]
-            )
+        logits = tasks.cnn_logits(model, images)
         _finite_output(logits, args.checkpoint, "logits")
         acc = float((logits.argmax(1) == labels).mean())
-        print(f"accuracy {acc:.4f} on {len(labels)} images")
+        where = " of the official test set" if tasks.has_test_set(spec) else ""
+        print(f"accuracy {acc:.4f} on {len(labels)} images{where}")
     elif task == "charlm":
         vocab = CharVocab.from_dict(cfg["vocab"])
         text = tasks.load_text(args.data or cfg["data"]["spec"])
