@@ -28,6 +28,7 @@ from .autograd.tensor import Tensor
 from .models import CharLM, LeNet, LinearAR, RNNForecaster
 from .nn import functional as F
 from .optim import Adam
+from .progress import Progress
 from .seq import lm as LM
 from .seq.forecast import fit_rnn_forecaster, one_step_forecast, rmse
 from .train import Trainer, accuracy
@@ -43,6 +44,9 @@ class Tour:
         self.fig_dir = self.out / "figures"
         self.report = viz.Report("glassnet tour", subtitle="convolution and recurrence, measured")
         self.summary: list[tuple[str, str]] = []
+        # live progress in every long section: a bar on a terminal, a widget in Jupyter, plain
+        # lines in a pipe (see glassnet.progress)
+        self.progress = Progress("auto")
 
     def fig(self, name: str) -> Path:
         return self.fig_dir / f"{name}.png"
@@ -153,7 +157,7 @@ class Tour:
             nn.CrossEntropyLoss(),
             Adam(model.parameters(), lr=3e-3),
             metrics={"acc": accuracy},
-            progress=not self.quick,
+            progress=Progress("summary", file=self.progress.file),  # a line per (short) epoch
         )
         t0 = time.perf_counter()
         epochs = 2 if self.quick else 20
@@ -227,6 +231,8 @@ class Tour:
                 z[:n_train],
                 epochs=5 if self.quick else 60,
                 rng=np.random.default_rng(self.seed),
+                progress=self.progress,
+                desc=f"{cell.upper()} on sunspots",
             )
             preds[cell.upper()] = np.asarray(
                 scaler.inverse_transform(one_step_forecast(model, z, start=n_train))
@@ -304,10 +310,23 @@ class Tour:
         epochs = 1 if self.quick else 8
         rng = np.random.default_rng(self.seed)
         t0 = time.perf_counter()
-        for _ in range(epochs):  # truncated BPTT, state carried (detached) across batches
-            LM.train_lm_epoch(model, ids, opt, batch_size=batch, num_steps=steps, rng=rng)
+        curves: dict[str, list[float]] = {"loss": [], "val_loss": []}  # nats per character
+        for e in range(epochs):  # truncated BPTT, state carried (detached) across batches
+            curves["loss"].append(
+                LM.train_lm_epoch(
+                    model,
+                    ids,
+                    opt,
+                    batch_size=batch,
+                    num_steps=steps,
+                    rng=rng,
+                    progress=self.progress,
+                    desc=f"char LSTM epoch {e + 1}/{epochs}",
+                )
+            )
+            curves["val_loss"].append(math.log(LM.perplexity(model, val_text, vocab=vocab)))
         secs = time.perf_counter() - t0
-        ppl = LM.perplexity(model, val_text, vocab=vocab)
+        ppl = math.exp(curves["val_loss"][-1])
         uni = LM.unigram_perplexity(train_text, val_text, vocab=vocab)
         sample = LM.sample(
             model, vocab, "Shall I", 240, temperature=0.7, rng=np.random.default_rng(self.seed)
@@ -321,6 +340,16 @@ class Tour:
             "(truncated BPTT, "
             f"state carried across batches). Validation perplexity {ppl:.2f}; "
             f"a unigram model scores {uni:.2f}."
+        )
+        fig = viz.plot_training_curves(
+            curves,
+            self.fig("charlm_curves"),
+            title="Char LSTM on the sonnets",
+        )
+        self.report.add_figure(
+            fig,
+            "Training loss (mean over each epoch's batches) and validation loss (log of the "
+            "validation perplexity) in nats per character",
         )
         self.report.add_code(sample)
         self.echo("  sample:\n" + "\n".join("    " + line for line in sample.splitlines()))

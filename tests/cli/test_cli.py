@@ -247,6 +247,10 @@ def test_tour_quick(tmp_path):
     assert html.count("data:image/png;base64,") >= 8
     assert "http://" not in html and "https://" not in html
     assert "validation perplexity" in proc.stdout
+    # every long section reports progress as it runs; in a pipe, as plain lines (no bars)
+    for line in ("epoch 2/2  loss", "LSTM on sunspots  5/5 (100%)", "char LSTM epoch 1/1  "):
+        assert line in proc.stdout, line
+    assert "\r" not in proc.stdout
 
 
 def test_export_onnx_and_safetensors(tmp_path, capsys):

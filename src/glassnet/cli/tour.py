@@ -10,7 +10,7 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "tour",
-        help="walk through the whole library on bundled data (offline, about a minute)",
+        help="walk through the whole library on bundled data (offline, under a minute)",
         description=(
             "Convolution as mathematics and as a layer, a CNN on digits, the choice of tau by "
             "validation, AR vs latent-AR forecasting of sunspots, gradient flow in RNN/LSTM/GRU "
