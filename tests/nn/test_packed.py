@@ -178,6 +178,12 @@ def test_packed_sequence_is_a_named_tuple_like_torchs() -> None:
     assert type(p._replace(data=p.data * 2)) is R.PackedSequence
     assert p.to(np.float32).data.dtype == np.float32 and p.float().batch_sizes is p.batch_sizes
     assert p.double() is p.double().double()
+    d = p.double()  # PyTorch's Tensor.to forms: device, device + dtype, another tensor's dtype
+    assert d.to("cpu") is d and d.cpu() is d and d.to(glassnet.device("cpu")) is d
+    assert d.to("cpu", np.float32).data.dtype == np.float32
+    assert d.to(glassnet.zeros(1)).data.dtype == glassnet.get_default_dtype()
+    with pytest.raises(RuntimeError, match="CPU"):
+        d.to("cuda")
     np.testing.assert_array_equal(R.invert_permutation([2, 0, 1]).data, [1, 2, 0])
     assert R.invert_permutation(None) is None
 

@@ -99,12 +99,16 @@ class PackedSequence(_PackedFields):
             cls, data, _int_tensor(batch_sizes), sorted_indices, unsorted_indices
         )
 
-    def to(self, dtype: Any) -> PackedSequence:
-        """The same sequence with ``data`` cast to ``dtype`` (``self`` if it already is)."""
-        data = self.data.to(dtype)
-        if data.dtype == self.data.dtype:
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """``data`` converted as ``Tensor.to`` converts (a dtype, a device, a tensor's dtype);
+        ``self`` when nothing changes, as PyTorch's."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
             return self
         return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+
+    def cpu(self) -> PackedSequence:
+        return self.to("cpu")
 
     def double(self) -> PackedSequence:
         return self.to(np.float64)
