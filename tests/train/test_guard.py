@@ -211,6 +211,7 @@ def test_run_lock_is_reentrant_within_a_process(tmp_path):
 def test_malformed_training_states_are_checkpoint_errors(tmp_path, edit, message):
     trainer, loader = _setup()
     loader.rng = np.random.default_rng(1)
+    trainer.fit(loader, 1)  # weights, optimizer and progress unlike a fresh trainer's
     ckpt = tmp_path / "c.safetensors"
     trainer.save_checkpoint(ckpt, loader)
     state = load_state(ckpt)
@@ -219,6 +220,24 @@ def test_malformed_training_states_are_checkpoint_errors(tmp_path, edit, message
     save_state(ckpt, state)  # a crafted file with a valid checksum
     fresh, loader2 = _setup()
     loader2.rng = np.random.default_rng(1)
+    before = fresh.state_dict(loader2)
     with pytest.raises(CheckpointError, match=message) as e:
         fresh.load_checkpoint(ckpt, loader2)
     assert "\n" not in str(e.value) and str(ckpt) in str(e.value)
+    _assert_same_state(fresh.state_dict(loader2), before)  # a failed load changes nothing
+
+
+def _assert_same_state(a, b, where="state"):
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_same_state(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_state(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    else:
+        assert a == b, where

@@ -26,6 +26,7 @@ A run never loses a good model:
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import signal
@@ -504,9 +505,18 @@ class Trainer:
         """Restore ``state_dict()``; anything that does not fit raises ``CheckpointError``.
 
         The structure is checked before anything changes; a part that does not fit this
-        trainer's model, optimizer, scheduler or callbacks is named.
+        trainer's model, optimizer, scheduler or callbacks is named, and everything loaded before
+        it is put back: a failed load leaves the trainer as it was.
         """
         progress = _check_train_state(state, loader)
+        before = copy.deepcopy(self.state_dict(loader))
+        try:
+            self._apply_state(state, progress, loader)
+        except BaseException:
+            self._apply_state(before, before["progress"], loader)
+            raise
+
+    def _apply_state(self, state: dict[str, Any], progress: dict[str, Any], loader: Any) -> None:
         for part, target in (
             ("model", self.model),
             ("optimizer", self.optimizer),
