@@ -9,6 +9,7 @@ import numpy as np
 from ._dtype import get_default_dtype
 from ._random import get_rng
 from .autograd.tensor import Tensor
+from .device import check_device as _on  # PyTorch's device=: None or the CPU
 from .ops._util import specialize
 
 
@@ -20,14 +21,6 @@ def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 def _dt(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
-
-
-def _on(device: Any) -> None:
-    """Accept PyTorch's ``device=`` keyword: the CPU (glassnet's only device) or nothing."""
-    if device is not None:
-        from .device import device as _device
-
-        _device(device)
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

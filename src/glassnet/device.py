@@ -126,6 +126,15 @@ class device:
 CPU = device("cpu")
 
 
+def check_device(device_: Any) -> None:
+    """Accept PyTorch's ``device=`` keyword of factories and layers: None or the CPU.
+
+    Anything else raises as ``glassnet.device`` does (an accelerator: the CPU-only build).
+    """
+    if device_ is not None:
+        device(device_)
+
+
 def is_device_like(x: Any) -> bool:
     """A device, or a string that names a device type (``'cpu'``, ``'cuda:1'``, ``'mps'``)."""
     if isinstance(x, device):

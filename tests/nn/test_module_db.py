@@ -326,3 +326,73 @@ def test_dtype_rule_covers_the_layers_with_weights():
         CLASSES_WITH_WEIGHTS
     )
     assert "Embedding" in CLASSES_WITH_WEIGHTS and "ReLU" not in CLASSES_WITH_WEIGHTS
+
+
+# ---------------------------------------------------------------------------- error inputs
+# PyTorch's module_db also lists inputs each layer must refuse. glassnet refuses every one: a
+# TypeError where PyTorch raises TypeError, an IndexError where PyTorch does (an index out of
+# range), else a ValueError or TypeError (glassnet's errors for bad values and bad types, where
+# PyTorch often raises RuntimeError), from glassnet's own checks, never from inside NumPy. An
+# input whose dtype does not match the weights' is a TypeError (glassnet's dtype rule,
+# docs/pytorch.md), where PyTorch's recurrent layers raise ValueError.
+_DTYPE_MISMATCH = ("does not match weight dtype", "expected scalar type")
+
+
+def _error_cases() -> Iterator[Any]:
+    for entry, info in enumerate(MODULE_DB):
+        name = info.module_cls.__name__
+        if info.module_error_inputs_func is None or not hasattr(nn, name):
+            continue
+        errors = info.module_error_inputs_func(
+            info, device="cpu", dtype=torch.float64, requires_grad=False, training=True
+        )
+        for i, _ in enumerate(errors):
+            yield pytest.param(entry, i, id=f"{name}-{i}")
+
+
+ERROR_CASES = list(_error_cases())
+
+
+@functools.cache
+def _error_inputs(entry: int) -> list[Any]:
+    info = MODULE_DB[entry]
+    torch.manual_seed(entry)
+    return list(
+        info.module_error_inputs_func(
+            info, device="cpu", dtype=torch.float64, requires_grad=False, training=True
+        )
+    )
+
+
+@pytest.mark.parametrize(("entry", "index"), ERROR_CASES)
+def test_module_db_error_input_is_refused(entry, index):
+    info = MODULE_DB[entry]
+    error = _error_inputs(entry)[index]
+    sample = error.module_error_input
+    reason = _why_skip(sample)
+    if reason is not None:
+        pytest.skip(SKIP_REASONS[reason])
+    c, f = sample.constructor_input, sample.forward_input
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        allowed = (TypeError, ValueError) + (
+            (IndexError,) if error.error_type is IndexError else ()
+        )
+        with pytest.raises(allowed) as caught:
+            ours = _call(
+                getattr(nn, info.module_cls.__name__), *_to_glassnet((c.args, c.kwargs), [])
+            )
+            if f is not None:  # else the constructor must refuse
+                _call(ours, *_to_glassnet((f.args, f.kwargs), []))
+    assert f is not None or error.error_on.name == "CONSTRUCTION_ERROR"
+    if error.error_type is TypeError or any(m in error.error_regex for m in _DTYPE_MISMATCH):
+        assert caught.type is TypeError, caught.value
+    last = caught.traceback[-1].path
+    assert "numpy" not in str(last), f"raised inside NumPy ({last}): {caught.value}"
+    assert "\n" not in str(caught.value)
+
+
+def test_every_error_case_is_collected():
+    names = {MODULE_DB[p.values[0]].module_cls.__name__ for p in ERROR_CASES}
+    assert {"LSTM", "GRUCell", "CrossEntropyLoss", "Embedding", "MaxPool2d"} <= names
+    assert len(ERROR_CASES) >= 80

@@ -1,5 +1,5 @@
-"""PyTorch habits that every layer honours: forward's argument names, the dtype rule at the
-functional level, Linear with no input features, BatchNorm on an empty batch."""
+"""PyTorch habits that every layer honours: forward's argument names, device= beside dtype=, the
+dtype rule at the functional level, Linear with no input features, BatchNorm on an empty batch."""
 
 from __future__ import annotations
 
@@ -117,3 +117,34 @@ def test_batchnorm_eps_must_be_positive_in_training_as_pytorch():
     with pytest.raises(ValueError, match="eps > 0 in training"):
         nn.BatchNorm1d(3, eps=0.0)(x)
     F.batch_norm(x, glassnet.zeros(3), glassnet.ones(3), eps=0.0)  # eval: allowed, as PyTorch
+
+
+@pytest.mark.parametrize(("ours", "theirs"), list(_layer_pairs()))
+def test_layers_take_device_beside_dtype_as_pytorch(ours, theirs):
+    names = list(inspect.signature(ours.__init__).parameters)
+    torch_names = list(inspect.signature(theirs.__init__).parameters)
+    assert ("device" in names) == ("dtype" in names)
+    if "dtype" in names:
+        assert names[names.index("dtype") - 1] == "device"
+        if "device" in torch_names:  # (torch's RNN/LSTM/GRU take *args, **kwargs)
+            before = names[names.index("device") - 1]
+            assert torch_names[torch_names.index("device") - 1] == before or ours is nn.Embedding
+
+
+def test_layers_built_on_the_cpu_or_refused_elsewhere():
+    for device in ("cpu", "cpu:0", glassnet.device("cpu"), None):
+        assert nn.Linear(2, 3, device=device).weight.device == glassnet.device("cpu")
+        nn.Conv2d(1, 2, 3, device=device)
+        nn.LSTM(2, 3, device=device, dtype=np.float64)
+        nn.GRUCell(2, 3, device=device)
+        nn.BatchNorm1d(3, device=device)
+        nn.LayerNorm(3, device=device)
+    for build in (
+        lambda: nn.Linear(2, 3, device="cuda"),
+        lambda: nn.ConvTranspose1d(1, 2, 3, device="cuda:0"),
+        lambda: nn.RNN(2, 3, device="mps"),
+        lambda: nn.InstanceNorm2d(3, device="cuda"),
+        lambda: nn.PReLU(device="cuda"),
+    ):
+        with pytest.raises(RuntimeError, match="CPU-only build"):
+            build()

@@ -9,6 +9,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import activation as A
 from ..ops._util import check_weight_dtype
 from .module import Module
@@ -169,8 +170,11 @@ class PReLU(Module):
     (2, 3, 4)
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__()
+        check_device(device)
         if (
             isinstance(num_parameters, bool)
             or not isinstance(num_parameters, (int, np.integer))

@@ -9,6 +9,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import norm
 from ..ops._util import check_weight_dtype, shape_str
 from .module import Module
@@ -25,11 +26,13 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
     ) -> None:
         super().__init__()
+        check_device(device)
         name = type(self).__name__
         if (
             isinstance(num_features, bool)

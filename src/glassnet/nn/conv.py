@@ -16,6 +16,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops._util import check_weight_dtype, dim_doc, shape_str
@@ -57,11 +58,13 @@ class _ConvNd(Module):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         name, nd = type(self).__name__, self._nd
         for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -267,6 +270,7 @@ class _ConvTranspose(_ConvNd):
         bias: bool = True,
         dilation: int | Sequence[int] = 1,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
@@ -289,6 +293,7 @@ class _ConvTranspose(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device,
             dtype,
             rng=rng,
         )

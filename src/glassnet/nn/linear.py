@@ -9,6 +9,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import dropout as _dropout
 from ..ops import embedding as _embedding
 from ..ops import linalg, shape
@@ -45,11 +46,13 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         for n, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"Linear expected a non-negative int {n}, got {v!r}")
@@ -107,11 +110,13 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         if num_embeddings <= 0 or embedding_dim <= 0:
             raise ValueError(
                 f"Embedding expected positive num_embeddings and embedding_dim, got "

@@ -15,6 +15,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from ..autograd import grad_mode
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import norm
 from ..ops._util import check_weight_dtype, shape_str
 from .batchnorm import _BatchNorm
@@ -67,9 +68,11 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         self.normalized_shape = norm.normalized_shape_tuple(normalized_shape, "LayerNorm")
         self.eps = norm.check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
@@ -111,11 +114,13 @@ class GroupNorm(Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
     ) -> None:
         super().__init__()
+        check_device(device)
         g = norm.check_positive_int("GroupNorm", "num_groups", num_groups)
         c = norm.check_positive_int("GroupNorm", "num_channels", num_channels)
         if c % g:
@@ -160,11 +165,14 @@ class _InstanceNorm(_BatchNorm):
         momentum: float | None = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def forward(self, input: Any) -> Tensor:
         name, nd = type(self).__name__, self._spatial

@@ -18,6 +18,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._random import get_rng
 from ..autograd.tensor import Parameter, Tensor
+from ..device import check_device
 from ..ops import recurrent as _rec
 from ..ops._util import shape_str
 from ..ops.packing import pack_rows
@@ -62,14 +63,19 @@ class RNNBase(Module):
         bidirectional: bool = False,
         proj_size: int = 0,
         nonlinearity: str = "tanh",
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         _rec.check_recurrent_args(
             self.mode, input_size, hidden_size, num_layers, dropout, proj_size
         )
+        for n, v in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(v, (bool, np.bool_)):  # PyTorch refuses 0/1 and strings too
+                raise TypeError(f"{self.mode} expected a bool {n}, got {type(v).__name__} {v!r}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
@@ -292,13 +298,14 @@ class RNN(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            0, nonlinearity, dtype, rng=rng,
+            0, nonlinearity, device, dtype, rng=rng,
         )  # fmt: skip
 
 
@@ -331,13 +338,14 @@ class LSTM(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            proj_size, "tanh", dtype, rng=rng,
+            proj_size, "tanh", device, dtype, rng=rng,
         )  # fmt: skip
 
 
@@ -368,13 +376,14 @@ class GRU(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            0, "tanh", dtype, rng=rng,
+            0, "tanh", device, dtype, rng=rng,
         )  # fmt: skip
 
 
@@ -388,15 +397,14 @@ class RNNCellBase(Module):
         input_size: int,
         hidden_size: int,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        name = type(self).__name__
-        for n, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} expected an int {n} >= 1, got {v!r}")
+        check_device(device)
+        _rec.check_recurrent_args(type(self).__name__, input_size, hidden_size, 1, 0.0)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         G, H = self.gates, self.hidden_size
         d = dtype or get_default_dtype()
@@ -438,13 +446,14 @@ class RNNCell(RNNCellBase):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
+        device: Any = None,
         dtype: Any = None,
         *,
         rng: np.random.Generator | None = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, dtype, rng=rng)
+        super().__init__(input_size, hidden_size, bias, device, dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

@@ -414,7 +414,8 @@ def _class_loss(
         if t.shape != x.shape:
             raise ValueError(
                 f"{op} expected class-probability target of the input's shape "
-                f"{shape_str(x.shape)}, got {shape_str(t.shape)}"
+                f"{shape_str(x.shape)}, got {t.dtype} {shape_str(t.shape)} (class indices are "
+                f"an integer tensor of shape {shape_str(x.shape[:1] + x.shape[2:])})"
             )
         if ignore_index >= 0:  # as PyTorch: nothing to ignore in a probability target
             raise ValueError(

@@ -88,7 +88,9 @@ def check_recurrent_args(
     """Validate a recurrent layer's hyper-parameters (PyTorch's rules; dropout must be < 1)."""
     for n, v, lo in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1),
                      ("num_layers", num_layers, 1), ("proj_size", proj_size, 0)):  # fmt: skip
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{mode} expected an int {n}, got {type(v).__name__} {v!r}")
+        if v < lo:
             raise ValueError(f"{mode} expected an int {n} >= {lo}, got {v!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"{mode} expected dropout in [0, 1), got {dropout!r}")
