@@ -237,7 +237,7 @@ def test_invalid_flag_values_are_reported(capsys):
 
 def test_tour_quick(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "glassnet.cli.main", "tour", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "glassnet", "tour", "--quick", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
