@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,6 +73,17 @@ def test_diverging_run_stops_naming_the_step_and_writes_no_checkpoint(tmp_path, 
             capsys,
             "11 non-finite steps in a row",
         )
+
+
+def test_a_diverging_run_prints_one_error_line_and_no_numpy_warnings(tmp_path):
+    # a real process with NumPy's default error handling (warnings), as a user runs it
+    cmd = [*FC, "--lr", "1e30", "--epochs", "3", "--out", str(tmp_path / "nan")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", *cmd], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("glassnet: error: training")
+    assert "RuntimeWarning" not in proc.stdout + proc.stderr
 
 
 def test_divergence_after_good_epochs_keeps_the_checkpoint(fc_run, capsys):

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
 from ..data.download import DownloadError
 
@@ -100,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        # NaN/inf are reported by the commands themselves (the trainer's non-finite guard, the
+        # checks on data and outputs), so NumPy's floating-point warnings would only be noise
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return int(args.func(args) or 0)
     except USER_ERRORS as e:
         if os.environ.get("GLASSNET_DEBUG"):
             raise

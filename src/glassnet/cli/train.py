@@ -526,9 +526,10 @@ class Run:
             print(f"interrupted: checkpoint saved at {e.checkpoint}; continue with --resume")
             raise SystemExit(130) from None
         except TrainingDiverged as e:
+            skip = "" if self.args.on_nonfinite == "skip" else ", or pass --on-nonfinite skip"
             raise CLIError(
-                f"{e}. Lower --lr (to continue: --resume --lr VALUE --override lr), clip with "
-                "--clip, or pass --on-nonfinite skip"
+                f"{e}. Lower --lr (to continue: --resume --lr VALUE --override lr) or clip with "
+                f"--clip{skip}"
             ) from None
         return time.perf_counter() - start
 
