@@ -31,10 +31,13 @@ from ._dtype import (
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     is_floating,
     set_default_dtype,
+    uint8,
 )
 from ._factory import (
     arange,
@@ -202,3 +205,9 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# PyTorch's other names of these dtypes: glassnet.long is int64, glassnet.float float32, ...
+# (last in the module: they shadow the builtins int, float and bool in it)
+half, float, double = float16, float32, float64
+short, int, long, bool = int16, int32, int64, bool_
+__all__ += ["int8", "int16", "uint8", "half", "float", "double", "short", "int", "long", "bool"]

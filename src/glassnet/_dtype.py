@@ -11,7 +11,11 @@ float32 = np.float32
 float64 = np.float64
 int64 = np.int64
 int32 = np.int32
+int16 = np.int16
+int8 = np.int8
+uint8 = np.uint8
 bool_ = np.bool_
+
 
 _default_dtype: np.dtype = np.dtype(np.float32)
 
