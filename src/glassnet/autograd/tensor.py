@@ -25,7 +25,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
             arr = np.asarray(data.detach().cpu().numpy())
         else:
             arr = np.asarray(data)
-            if arr.dtype == np.float64:
+            if arr.dtype == np.float64 and dtype is None:  # a given dtype applies unrounded
                 arr = arr.astype(get_default_dtype())
             elif arr.dtype.kind == "i":
                 arr = arr.astype(np.int64, copy=False)
