@@ -100,6 +100,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.vector_norm import norm
+from .serialization import load, save
 
 __all__ = [
     "all",
@@ -204,6 +205,8 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    "load",
+    "save",
 ]
 
 # PyTorch's other names of these dtypes: glassnet.long is int64, glassnet.float float32, ...
