@@ -52,6 +52,7 @@ from ._factory import (
     rand,
     randint,
     randn,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -62,6 +63,7 @@ from .autograd import Tensor, enable_grad, no_grad, set_grad_enabled
 from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .device import device
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from .ops.compare import allclose, isclose, isfinite, isinf, isnan
 from .ops.einsum import bmm, einsum
 from .ops.elementwise import (
     abs,
@@ -80,9 +82,12 @@ from .ops.elementwise import (
     sub,
     where,
 )
-from .ops.layout import t
+from .ops.gather import gather, scatter, scatter_add
+from .ops.layout import flip, t
 from .ops.linalg import matmul
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.sampling import multinomial
+from .ops.scan import cumsum
 from .ops.select import all, any, masked_fill
 from .ops.shape import (
     cat,
@@ -99,6 +104,8 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.sort import argsort, sort, topk
+from .ops.unary import ceil, cos, expm1, floor, log1p, round, sign, sin
 from .ops.vector_norm import norm
 from .serialization import load, save
 
@@ -205,8 +212,31 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    "allclose",
+    "argsort",
+    "ceil",
+    "cos",
+    "cumsum",
+    "expm1",
+    "flip",
+    "floor",
+    "gather",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
     "load",
+    "log1p",
+    "multinomial",
+    "randperm",
+    "round",
     "save",
+    "scatter",
+    "scatter_add",
+    "sign",
+    "sin",
+    "sort",
+    "topk",
 ]
 
 # PyTorch's other names of these dtypes: glassnet.long is int64, glassnet.float float32, ...

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._dtype import get_default_dtype
-from ._random import get_rng
+from ._random import resolve_rng
 from .autograd.tensor import Tensor
 from .device import check_device as _on  # PyTorch's device=: None or the CPU
 from .ops._util import specialize
@@ -137,19 +137,23 @@ def _random(
     device: Any = None,
     requires_grad: bool = False,
     rng: np.random.Generator | None = None,
+    generator: np.random.Generator | None = None,
     _draw: str = "standard_normal",
 ) -> Tensor:
     _on(device)
-    data = getattr(get_rng(rng), _draw)(_shape(size)).astype(_dt(dtype))
+    g = resolve_rng(rng, generator, "randn" if _draw == "standard_normal" else "rand")
+    data = getattr(g, _draw)(_shape(size)).astype(_dt(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
 randn = specialize(
-    _random, "randn", "Standard normal samples from ``rng`` (the package generator by default).",
+    _random, "randn", "Standard normal samples from ``rng`` (the package generator by default; "
+    "``generator`` is PyTorch's name for it).",
     _draw="standard_normal",
 )  # fmt: skip
 rand = specialize(
-    _random, "rand", "Uniform samples in [0, 1) from ``rng`` (the package generator by default).",
+    _random, "rand", "Uniform samples in [0, 1) from ``rng`` (the package generator by default; "
+    "``generator`` is PyTorch's name for it).",
     _draw="random",
 )  # fmt: skip
 
@@ -161,7 +165,36 @@ def randint(
     *,
     device: Any = None,
     rng: np.random.Generator | None = None,
+    generator: np.random.Generator | None = None,
 ) -> Tensor:
-    """Integers in [low, high) (int64)."""
+    """Integers in [low, high) (int64); ``generator`` is PyTorch's name for ``rng``."""
     _on(device)
-    return Tensor(get_rng(rng).integers(low, high, _shape((size,))).astype(np.int64))
+    g = resolve_rng(rng, generator, "randint")
+    return Tensor(g.integers(low, high, _shape((size,))).astype(np.int64))
+
+
+def randperm(
+    n: int,
+    *,
+    generator: np.random.Generator | None = None,
+    rng: np.random.Generator | None = None,
+    dtype: Any = np.int64,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A random permutation of ``0, ..., n - 1`` (as ``torch.randperm``; int64 by default).
+
+    Drawn from ``rng`` (or ``generator``, PyTorch's name for it; a ``numpy.random.Generator``),
+    the package generator when both are None.
+
+    >>> import numpy as np
+    >>> sorted(randperm(5, rng=np.random.default_rng(0)).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    _on(device)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm expected an int n, got {type(n).__name__}")
+    if n < 0:
+        raise ValueError(f"randperm expected n >= 0, got {n}")
+    perm = resolve_rng(rng, generator, "randperm").permutation(int(n))
+    return Tensor(perm.astype(np.dtype(dtype)), requires_grad=requires_grad)

@@ -42,3 +42,25 @@ def get_rng(rng: np.random.Generator | None) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
     return rng
+
+
+def resolve_rng(
+    rng: np.random.Generator | None, generator: np.random.Generator | None, op: str
+) -> np.random.Generator:
+    """The generator of a call that takes both ``rng`` and PyTorch's name for it, ``generator``.
+
+    Either may be given (not both); ``generator`` must be a NumPy generator too, since glassnet
+    draws with NumPy: ``np.random.default_rng(0)`` in place of
+    ``torch.Generator().manual_seed(0)``.
+    """
+    if generator is None:
+        return get_rng(rng)
+    if rng is not None:
+        raise TypeError(f"{op} got both rng and generator (PyTorch's name for it); give one")
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{op} expected generator to be a numpy.random.Generator (glassnet draws with NumPy: "
+            f"np.random.default_rng(seed) in place of torch.Generator().manual_seed(seed)), got "
+            f"{type(generator).__module__}.{type(generator).__name__}"
+        )
+    return generator

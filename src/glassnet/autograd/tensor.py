@@ -563,6 +563,146 @@ class Tensor:
     def bmm(self, mat2: Tensor) -> Tensor:
         return _ops.einsum.bmm(self, mat2)
 
+    # ----------------------------------------------------------------- PyTorch API: ranking, scans
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        return _ops.sort.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return _ops.sort.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.sort.topk(self, k, dim, largest, sorted)
+
+    def flip(self, *dims: Any, **kw: Any) -> Tensor:
+        """``x.flip(0, 1)``, ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``, as PyTorch."""
+        if "dims" in kw:
+            if dims or set(kw) != {"dims"}:
+                raise TypeError("flip() takes the dims once: flip(0, 1) or flip(dims=(0, 1))")
+            return _ops.layout.flip(self, kw["dims"])
+        if kw:
+            raise TypeError(f"flip() got an unexpected keyword argument {sorted(kw)[0]!r}")
+        if not dims:
+            raise TypeError("flip() missing the dims, e.g. x.flip(0)")
+        one = len(dims) == 1 and isinstance(dims[0], (tuple, list))
+        return _ops.layout.flip(self, tuple(dims[0]) if one else dims)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _ops.scan.cumsum(self, dim, dtype=dtype)
+
+    # ----------------------------------------------------------------- PyTorch API: gather, scatter
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+        return _ops.gather.gather(self, dim, index, sparse_grad=sparse_grad)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        return _ops.gather.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        return _ops.gather.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        y = _ops.gather.scatter(self.detach(), dim, index, src, value=value)
+        return self._inplace("scatter_", y.data)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        y = _ops.gather.scatter_add(self.detach(), dim, index, src)
+        return self._inplace("scatter_add_", y.data)
+
+    # ----------------------------------------------------------------- PyTorch API: sampling
+    def multinomial(
+        self,
+        num_samples: int,
+        replacement: bool = False,
+        *,
+        generator: Any = None,
+        rng: Any = None,
+    ) -> Tensor:
+        return _ops.sampling.multinomial(
+            self, num_samples, replacement, generator=generator, rng=rng
+        )
+
+    # ----------------------------------------------------------------- PyTorch API: float tests
+    def isnan(self) -> Tensor:
+        return _ops.compare.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _ops.compare.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _ops.compare.isfinite(self)
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        return _ops.compare.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Any:
+        return _ops.compare.allclose(self, other, rtol, atol, equal_nan)
+
+    # ----------------------------------------------------------------- PyTorch API: mask logic
+    # ~, &, |, ^ on boolean masks (logical) and integer tensors (bitwise), as PyTorch; not
+    # differentiable. Python numbers take the tensor's dtype.
+    def _bitwise(self, other: Any, op: Any, symbol: str, reflected: bool = False) -> Tensor:
+        a = self.data
+        b = np.asarray(_data(other))
+        if isinstance(other, (bool, int)) and a.dtype.kind in "biu":
+            b = b.astype(a.dtype)
+        if a.dtype.kind not in "biu" or b.dtype.kind not in "biu":
+            raise TypeError(
+                f"{symbol} expected boolean or integer tensors, got {a.dtype} and {b.dtype}; "
+                "compare floats first (x > 0) to get a mask"
+            )
+        return Tensor(op(b, a) if reflected else op(a, b))
+
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ expected a boolean or integer tensor, got {self.data.dtype}")
+        return Tensor(~self.data)
+
+    def __and__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_and, "&")
+
+    def __rand__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_and, "&", reflected=True)
+
+    def __or__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_or, "|")
+
+    def __ror__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_or, "|", reflected=True)
+
+    def __xor__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_xor, "^")
+
+    def __rxor__(self, o: Any) -> Tensor:
+        return self._bitwise(o, np.bitwise_xor, "^", reflected=True)
+
+    # ----------------------------------------------------------------- PyTorch API: math
+    def sin(self) -> Tensor:
+        return _ops.unary.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.unary.cos(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.unary.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.unary.expm1(self)
+
+    def sign(self) -> Tensor:
+        return _ops.unary.sign(self)
+
+    def floor(self) -> Tensor:
+        return _ops.unary.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.unary.ceil(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        return _ops.unary.round(self, decimals=decimals)
+
     # ----------------------------------------------------------------- dtype
     # (last in the class: these method names shadow the builtins int/float/bool below them)
     def to(self, *args: Any, **kwargs: Any) -> Tensor:

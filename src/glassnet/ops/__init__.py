@@ -6,12 +6,14 @@ forms; nothing here knows about ``nn``.
 
 from . import (
     activation,
+    compare,
     conv,
     dropout,
     einsum,
     elementwise,
     embedding,
     fold,
+    gather,
     layout,
     linalg,
     loss,
@@ -21,8 +23,12 @@ from . import (
     pool,
     recurrent,
     reduce,
+    sampling,
+    scan,
     select,
     shape,
+    sort,
+    unary,
     upsample,
     vector_norm,
 )
@@ -48,4 +54,10 @@ __all__ = [
     "upsample",
     "pixelshuffle",
     "fold",
+    "compare",
+    "gather",
+    "sampling",
+    "scan",
+    "sort",
+    "unary",
 ]

@@ -170,6 +170,39 @@ class Clamp(Function):
         return dy * mask
 
 
+class ClampTensor(Function):
+    """y = min(max(x, lo), hi) with tensor bounds (broadcasting; either may be None), so
+    y = hi wherever lo > hi. Gradients as PyTorch's: x where lo <= x <= hi; lo where
+    x < lo < hi; hi where x > hi or hi < lo (with one bound: lo where x < lo, hi where x > hi).
+
+    Shapes:
+        x, lo, hi: broadcast to y
+    """
+
+    def forward(self, x: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None) -> np.ndarray:
+        self.x, self.lo, self.hi = x, lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, dy: np.ndarray) -> tuple[Any, Any, Any]:
+        x, lo, hi = self.x, self.lo, self.hi
+        keep = np.ones(dy.shape, dtype=bool)  # where the gradient goes to x
+        if lo is not None:
+            keep &= x >= lo
+        if hi is not None:
+            keep &= x <= hi
+        dx = unbroadcast(dy * keep, x.shape) if self.needs_input_grad[0] else None
+        dlo = dhi = None
+        if self.needs_input_grad[1]:
+            assert lo is not None  # a tensor bound
+            to_lo = (x < lo) & (lo < hi) if hi is not None else x < lo
+            dlo = unbroadcast(dy * to_lo, lo.shape)
+        if self.needs_input_grad[2]:
+            assert hi is not None
+            to_hi = (x > hi) | (hi < lo) if lo is not None else x > hi
+            dhi = unbroadcast(dy * to_hi, hi.shape)
+        return dx, dlo, dhi
+
+
 class Maximum(Function):
     """y = max(a, b) elementwise; on ties each side gets half the gradient (as PyTorch)."""
 
@@ -298,10 +331,22 @@ def abs(x: Tensor) -> Tensor:
     return Abs.apply(x)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; either bound may be None."""
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; either bound may be None.
+
+    The bounds are numbers, or tensors that broadcast against x (and then receive gradients,
+    as in PyTorch; a number and a tensor may be mixed). Where min > max the result is max.
+
+    >>> import glassnet
+    >>> glassnet.tensor([0.0, 5.0, 9.0]).clamp(glassnet.tensor([1.0, 1.0, 1.0]), 8.0)
+    tensor([1., 5., 8.])
+    """
     if min is None and max is None:
         raise ValueError("clamp expected at least one of min and max, got neither")
+    if isinstance(min, (Tensor, np.ndarray)) or isinstance(max, (Tensor, np.ndarray)):
+        lo = None if min is None else as_operand(min, x)
+        hi = None if max is None else as_operand(max, x)
+        return ClampTensor.apply(x, lo, hi)
     return Clamp.apply(x, min=min, max=max)
 
 

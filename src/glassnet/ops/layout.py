@@ -1,7 +1,7 @@
-"""Layout methods PyTorch code leans on: ``repeat``, ``contiguous``, ``t`` and ``mT``.
+"""Layout methods PyTorch code leans on: ``repeat``, ``contiguous``, ``t``, ``mT`` and ``flip``.
 
 ``contiguous`` is a copy (the ``Clone`` op) only when the array is not C-contiguous already;
-``t``/``mT`` are transposes (the ``Permute`` op); ``repeat`` is its own op.
+``t``/``mT`` are transposes (the ``Permute`` op); ``repeat`` and ``flip`` are their own ops.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import shape_str
+from ._util import normalize_dims, shape_str
 from .shape import Clone, permute, transpose
 
 
@@ -36,6 +36,22 @@ class Repeat(Function):
         pairs = [n for r, d in zip(self.reps, self.padded) for n in (r, d)]
         g = dy.reshape(pairs)  # (r_1, D'_1, ..., r_m, D'_m)
         return g.sum(axis=tuple(range(0, g.ndim, 2))).reshape(self.in_shape)
+
+
+class Flip(Function):
+    """y = x with the order of its elements reversed along ``dims`` (a copy, as PyTorch's):
+    ``y[..., i, ...] = x[..., D - 1 - i, ...]``; the gradient is dy flipped back.
+
+    Shapes:
+        x: (*)   y: (*) (x's shape)
+    """
+
+    def forward(self, x: np.ndarray, *, dims: tuple[int, ...]) -> np.ndarray:
+        self.dims = dims
+        return np.flip(x, dims).copy()
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return np.flip(dy, self.dims)
 
 
 # ---------------------------------------------------------------------------- functional forms
@@ -106,3 +122,28 @@ def matrix_transpose(x: Tensor) -> Tensor:
             f"{shape_str(x.shape)})"
         )
     return transpose(x, -2, -1)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    """``input`` with its elements in reverse order along each of ``dims`` (as ``torch.flip``).
+
+    ``dims`` is a tuple or list of dimensions (``Tensor.flip`` also takes them one by one);
+    ``()`` gives a copy.
+
+    Shapes:
+        input: (*)   y: (*)
+
+    >>> import glassnet
+    >>> glassnet.tensor([[1, 2, 3], [4, 5, 6]]).flip(1)
+    tensor([[3, 2, 1],
+            [6, 5, 4]])
+    """
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        raise TypeError(
+            f"flip expected dims as a tuple or list of ints, got the int {dims}; write "
+            f"flip(x, ({dims},)) or x.flip({dims})"
+        )
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip expected dims as a tuple or list of ints, got {type(dims).__name__}")
+    d = normalize_dims(tuple(dims), input.ndim)
+    return Flip.apply(input, dims=d if input.ndim else ())  # a 0-d tensor has nothing to flip

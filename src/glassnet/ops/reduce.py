@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, normalize_dims, specialize
+from .elementwise import maximum, minimum
 
 
 def _expand_back(dy: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool):
@@ -185,14 +186,24 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
 
 def _max(
     x: Tensor,
-    dim: int | None = None,
+    dim: Any = None,
     keepdim: bool = False,
     *,
+    other: Any = None,
     axis: Any = None,
     keepdims: bool | None = None,
     _largest: bool = True,
 ) -> Any:
-    dim, keepdim = _numpy_names("max" if _largest else "min", dim, keepdim, axis, keepdims)
+    op = "max" if _largest else "min"
+    if isinstance(dim, (Tensor, np.ndarray)):  # PyTorch's max(input, other): elementwise
+        if other is not None:
+            raise TypeError(f"{op}() got other twice (as the second argument and by name)")
+        dim, other = None, dim
+    if other is not None:
+        if dim is not None or keepdim or axis is not None or keepdims is not None:
+            raise TypeError(f"{op}(input, other) is elementwise and takes no dim or keepdim")
+        return (maximum if _largest else minimum)(x, other)
+    dim, keepdim = _numpy_names(op, dim, keepdim, axis, keepdims)
     return _extreme(x, dim, keepdim, _largest)
 
 
@@ -229,11 +240,13 @@ def _argmax(
 
 # the maximum and the minimum of each kind: one definition, ``_largest`` fixed
 max = specialize(
-    _max, "max", "The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``.",
+    _max, "max", "The maximum (a scalar tensor), or ``(values, indices)`` along ``dim``; "
+    "``max(input, other)`` is the elementwise ``maximum``, as in PyTorch.",
     _largest=True,
 )  # fmt: skip
 min = specialize(
-    _max, "min", "The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``.",
+    _max, "min", "The minimum (a scalar tensor), or ``(values, indices)`` along ``dim``; "
+    "``min(input, other)`` is the elementwise ``minimum``, as in PyTorch.",
     _largest=False,
 )  # fmt: skip
 amax = specialize(
