@@ -247,3 +247,13 @@ def test_tensor_basics():
         x.item()
     with pytest.raises(ValueError, match="ambiguous"):
         bool(x)
+
+
+def test_integer_outputs_are_not_in_the_graph_as_pytorch():
+    x = glassnet.randn(3, 4, requires_grad=True)
+    values, indices = x.max(1)
+    assert values.grad_fn is not None and values.requires_grad
+    assert indices.grad_fn is None and not indices.requires_grad and indices.is_leaf
+    assert "grad_fn" not in repr(indices)
+    values.sum().backward()  # the float output still reaches the input
+    assert x.grad is not None and float(x.grad.sum()) == 3.0

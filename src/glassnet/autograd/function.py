@@ -96,7 +96,11 @@ class Function:
         if not record:
             results = tuple(Tensor._make(o, False, None, i) for i, o in enumerate(outs))
             return results if multi else results[0]
-        results = tuple(Tensor._make(o, o.dtype.kind == "f", fn, i) for i, o in enumerate(outs))
+        # only floating outputs carry gradients; integer ones (max's indices) are not in the graph
+        results = tuple(
+            Tensor._make(o, True, fn, i) if o.dtype.kind == "f" else Tensor._make(o, False, None, i)
+            for i, o in enumerate(outs)
+        )
         fn.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
         fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
         fn._saved_versions = _saved_versions(fn, inputs, results)
