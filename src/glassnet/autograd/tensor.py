@@ -252,15 +252,21 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         return self._inplace("clamp_", np.clip(self.data, min, max))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, rng: Any = None) -> Tensor:
-        from .._random import get_rng
+    def uniform_(
+        self, a: float = 0.0, b: float = 1.0, *, rng: Any = None, generator: Any = None
+    ) -> Tensor:
+        from .._random import resolve_rng
 
-        return self._inplace("uniform_", get_rng(rng).uniform(a, b, self.shape))
+        g = resolve_rng(rng, generator, "uniform_")  # generator: PyTorch's name for rng
+        return self._inplace("uniform_", g.uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, rng: Any = None) -> Tensor:
-        from .._random import get_rng
+    def normal_(
+        self, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, generator: Any = None
+    ) -> Tensor:
+        from .._random import resolve_rng
 
-        return self._inplace("normal_", get_rng(rng).normal(mean, std, self.shape))
+        g = resolve_rng(rng, generator, "normal_")  # generator: PyTorch's name for rng
+        return self._inplace("normal_", g.normal(mean, std, self.shape))
 
     def __setitem__(self, index: Index, value: Any) -> None:
         self._check_inplace("__setitem__")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._dtype import get_default_dtype
-from .._random import get_rng
+from .._random import get_rng, resolve_rng
 from ..autograd.tensor import Tensor
 from .dataset import Subset, TensorDataset
 
@@ -86,6 +86,7 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (``default_collate`` when ``None``).
         rng: the generator that draws the permutations (keyword-only). ``None`` means the
             package generator, looked up at each epoch, so ``glassnet.manual_seed`` applies.
+        generator: PyTorch's name for ``rng`` (a NumPy generator here); give one of the two.
         num_workers, prefetch_factor, persistent_workers: accepted and checked as PyTorch checks
             them (keyword-only), but loading is always serial, in the calling process: the
             batches, their order and the random draws are the same for any ``num_workers``.
@@ -114,6 +115,7 @@ class DataLoader:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         *,
         rng: np.random.Generator | None = None,
+        generator: np.random.Generator | None = None,
         num_workers: int = 0,
         pin_memory: bool = False,
         prefetch_factor: int | None = None,
@@ -134,6 +136,8 @@ class DataLoader:
             raise TypeError(
                 f"DataLoader collate_fn must be callable, got {type(collate_fn).__name__}"
             )
+        if generator is not None:  # PyTorch's name for rng (a NumPy generator here)
+            rng = resolve_rng(rng, generator, "DataLoader")
         if rng is not None:
             get_rng(rng)  # type check now rather than at the first epoch
         prefetch_factor = _check_workers(num_workers, prefetch_factor, persistent_workers)

@@ -1,4 +1,5 @@
-"""Parameter initialisation (PyTorch's ``nn.init``); every function takes a keyword-only ``rng``.
+"""Parameter initialisation (PyTorch's ``nn.init``); every function takes a keyword-only ``rng``
+(or ``generator``, PyTorch's name for it).
 
 All functions fill the tensor in place (under no_grad) and return it.
 """
@@ -9,7 +10,7 @@ import math
 
 import numpy as np
 
-from .._random import get_rng
+from .._random import get_rng, resolve_rng
 from ..autograd.tensor import Tensor
 
 Generator = np.random.Generator
@@ -58,16 +59,28 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 
 def uniform_(
-    tensor: Tensor, a: float = 0.0, b: float = 1.0, *, rng: Generator | None = None
+    tensor: Tensor,
+    a: float = 0.0,
+    b: float = 1.0,
+    *,
+    rng: Generator | None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Fill with U(a, b)."""
+    rng = resolve_rng(rng, generator, "uniform_")
     return _fill(tensor, get_rng(rng).uniform(a, b, tensor.shape))
 
 
 def normal_(
-    tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, rng: Generator | None = None
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    *,
+    rng: Generator | None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Fill with N(mean, std^2)."""
+    rng = resolve_rng(rng, generator, "normal_")
     return _fill(tensor, get_rng(rng).normal(mean, std, tensor.shape))
 
 
@@ -83,15 +96,29 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, *, rng: Generator | None = None) -> Tensor:
+def xavier_uniform_(
+    tensor: Tensor,
+    gain: float = 1.0,
+    *,
+    rng: Generator | None = None,
+    generator: Generator | None = None,
+) -> Tensor:
     """U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    rng = resolve_rng(rng, generator, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -a, a, rng=rng)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, *, rng: Generator | None = None) -> Tensor:
+def xavier_normal_(
+    tensor: Tensor,
+    gain: float = 1.0,
+    *,
+    rng: Generator | None = None,
+    generator: Generator | None = None,
+) -> Tensor:
     """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+    rng = resolve_rng(rng, generator, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
@@ -111,8 +138,10 @@ def kaiming_uniform_(
     nonlinearity: str = "leaky_relu",
     *,
     rng: Generator | None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015); a no-op on an empty tensor."""
+    rng = resolve_rng(rng, generator, "kaiming_uniform_")
     if tensor.data.size == 0:  # as PyTorch: nn.Linear(0, 3) has no fan to divide by
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
@@ -126,15 +155,24 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     *,
     rng: Generator | None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan); a no-op on an empty tensor."""
+    rng = resolve_rng(rng, generator, "kaiming_normal_")
     if tensor.data.size == 0:
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), rng=rng)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0, *, rng: Generator | None = None) -> Tensor:
+def orthogonal_(
+    tensor: Tensor,
+    gain: float = 1.0,
+    *,
+    rng: Generator | None = None,
+    generator: Generator | None = None,
+) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix (Saxe et al.)."""
+    rng = resolve_rng(rng, generator, "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]
