@@ -72,3 +72,18 @@ def test_a_failing_claim_fails_the_run(
 def test_only_names_something(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--only", "nothing", "--docs", str(_copy_docs(tmp_path))]) == 2
     assert "matched no claim, page or block" in capsys.readouterr().err
+
+
+def test_a_machine_bound_block_is_compared_by_the_full_run_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = _copy_docs(tmp_path)
+    acf = pages.SOURCES["acf"]
+    bound = Source("acf", acf.run, True, acf.command, portable=False)
+    monkeypatch.setitem(pages.SOURCES, "acf", bound)
+    page = docs / "results.md"
+    page.write_text(page.read_text().replace("| 0.82 |", "| 0.83 |", 1))
+    quick = verify(quick=True, docs_dir=docs, only=("acf",), echo=lambda s: None)
+    assert quick.ok and [b[2] for b in quick.blocks] == ["skipped"]
+    full = verify(quick=False, docs_dir=docs, only=("acf",), echo=lambda s: None)
+    assert not full.ok and [b[2] for b in full.blocks] == ["drift"]

@@ -95,7 +95,8 @@ SOURCES: dict[str, Source] = {
     s.name: s
     for s in [
         Source("ar", _quick_sized(ar_closed_form), True, _EXP + "ar"),
-        Source("sine", _quick_sized(noisy_sine_forecast), True, _EXP + "sine"),
+        # same code, two AMD EPYC machines: the k=64 MLP-AR error 0.2471 and 0.2782
+        Source("sine", _quick_sized(noisy_sine_forecast), True, _EXP + "sine", portable=False),
         Source("sunspots", _quick_sized(sunspots_rmse), False, _EXP + "sunspots"),
         Source("acf", lambda quick, out: acf_table(), True, _EXP + "acf"),
         Source("order", _quick_sized(order_matters), False, _EXP + "order"),
@@ -107,7 +108,9 @@ SOURCES: dict[str, Source] = {
         Source("tau", _tau(("linear AR", "MLP-AR")), False, _EXP + "tau"),
         Source("latent", _quick_sized(latent_regime), False, _EXP + "latent"),
         Source("arithmetic", _gradflow("arithmetic"), True, "glassnet gradflow arithmetic"),
-        Source("radius", _gradflow("radius"), True, "glassnet gradflow radius"),
+        # exploding-gradient training: the largest gradient norm 1.71e19 and 1.84e19 on two
+        # machines, 7.16e29 on one of them with one BLAS thread
+        Source("radius", _gradflow("radius"), True, "glassnet gradflow radius", portable=False),
         Source("cells", _gradflow("cells"), False, "glassnet gradflow cells"),
         Source("tasks", _gradflow("tasks"), False, "glassnet gradflow tasks"),
         Source("memory", _gradflow("memory"), False, "glassnet gradflow memory"),
