@@ -6,6 +6,7 @@ forms; nothing here knows about ``nn``.
 
 from . import (
     activation,
+    batchnorm,
     compare,
     conv,
     dropout,
@@ -36,6 +37,7 @@ from . import (
 
 __all__ = [
     "activation",
+    "batchnorm",
     "conv",
     "dropout",
     "elementwise",
