@@ -50,8 +50,10 @@ def test_full_shapes_are_the_issue_shapes():
 def test_quick_suite_table_and_json(quick_report, tmp_path):
     results = quick_report.results
     assert [r["name"] for r in results] == [c.name for c in build_cases(quick=True)]
+    caps = {c.name: c.repeat for c in build_cases(quick=True)}
     for r in results:
-        assert r["ours"]["n"] == quick_report["settings"]["repeat"]
+        repeat = quick_report["settings"]["repeat"]
+        assert r["ours"]["n"] == (repeat if caps[r["name"]] is None else caps[r["name"]])
         assert r["ours"]["median"] > 0 and r["ours"]["min"] <= r["ours"]["median"]
         if HAVE_TORCH:
             assert r["theirs"] is not None and math.isfinite(r["ratio"]) and r["ratio"] > 0
@@ -64,8 +66,8 @@ def test_quick_suite_table_and_json(quick_report, tmp_path):
     table = format_table(quick_report).splitlines()
     header = next(i for i, line in enumerate(table) if line.startswith("case"))
     assert table[header].split() == [w for h, _ in COLUMNS for w in h.split()]
-    rows = table[header + 2 :]
-    assert len(rows) == len(results)
+    rows = table[header + 2 : header + 2 + len(results)]
+    assert table[header + 2 + len(results) :][:2] == ["", "end to end:"]
     for row, r in zip(rows, results):
         assert row.startswith(r["name"])
         if HAVE_TORCH:
@@ -118,3 +120,29 @@ def test_cli_group_json_and_errors(tmp_path, capsys):
 def test_run_suite_rejects_unknown_group():
     with pytest.raises(ValueError, match="groups"):
         run_suite(["convolution"])
+
+
+def test_end_to_end_rows(quick_report):
+    rows = {r["name"]: r for r in quick_report.results}
+    digits, lm = rows["lenet_digits/time_to_acc"], rows["charlm_lstm/train_steps"]
+    assert digits["ours"]["n"] == lm["ours"]["n"] == 1  # one run per side on the quick budget
+    assert "to 30% of 360 held-out" in digits["shape"]
+    lines = format_table(quick_report).split("end to end:\n", 1)[1].splitlines()
+    assert lines[0].lstrip().startswith("digits CNN, time to held-out target")
+    assert lines[1].lstrip().startswith("char-LSTM training: ours ")
+    steps_per_s = float(lines[1].split("ours ", 1)[1].split()[0])
+    assert steps_per_s == pytest.approx(2 / lm["ours"]["median"], rel=0.06)
+    if HAVE_TORCH:
+        ratio = float(lines[0].rsplit("ratio ", 1)[1])
+        assert ratio == pytest.approx(digits["ratio"], abs=0.006)
+
+
+def test_digits_run_that_misses_its_target_raises():
+    from glassnet.bench.cases import _make_digits_run
+
+    pair = _make_digits_run(HAVE_TORCH, 1.01, 1)  # accuracy never exceeds 1
+    with pytest.raises(RuntimeError, match="did not reach held-out accuracy 1.01 in 1 epochs"):
+        pair.ours()
+    if pair.theirs is not None:
+        with pytest.raises(RuntimeError, match="PyTorch did not reach"):
+            pair.theirs()

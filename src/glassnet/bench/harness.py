@@ -223,10 +223,15 @@ def run_case(case: Case, settings: Settings, with_torch: bool = True) -> Result:
     with_torch = with_torch and torch_or_none() is not None
     pair = case.make(with_torch)
     sides = [pair.ours] + ([pair.theirs] if pair.theirs is not None else [])
-    for _ in range(settings.warmup):
+    warmup, repeat, phase = settings.warmup, settings.repeat, settings.phase
+    if case.repeat is not None:
+        # an end-to-end run of seconds: hundreds of steps are their own warm-up (and the first
+        # call's one-time costs are part of what a user waits for); alternate call by call
+        warmup, repeat, phase = 0, min(repeat, case.repeat), 1
+    for _ in range(warmup):
         for fn in sides:
             fn()
-    times = _phases(sides, settings.repeat, settings.phase)
+    times = _phases(sides, repeat, phase)
     res = Result(case.name, case.group, case.shape, case.flops, Stats.of(times[0]))
     if case.flops:
         res.ours_gflops = case.flops / res.ours.median / 1e9
@@ -235,7 +240,7 @@ def run_case(case: Case, settings: Settings, with_torch: bool = True) -> Result:
         res.ratio = res.ours.median / res.theirs.median
         if case.flops:
             res.theirs_gflops = case.flops / res.theirs.median / 1e9
-    if settings.memory:
+    if settings.memory and case.repeat is None:  # an end-to-end run: its peak is a step's
         res.ours_tracemalloc_mb = _tracemalloc_peak(pair.ours)
     return res
 

@@ -96,7 +96,7 @@ def run_suite(
         if progress is not None:
             print(_row(r.to_dict()), file=progress, flush=True)
     if memory:
-        rss = rss_peaks([c.name for c in cases], threads, quick)
+        rss = rss_peaks([c.name for c in cases if c.repeat is None], threads, quick)
         for r in results:
             if r.name in rss:
                 r.ours_rss_mb = rss[r.name]["ours"]
@@ -173,7 +173,29 @@ def format_table(report: Report) -> str:
     head = " ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(COLUMNS))
     lines = [*_header_lines(report), "", head, "-" * len(head)]
     lines += [_row(r) for r in report.results]
+    lines += end_to_end_lines(report)
     return "\n".join(lines)
+
+
+def end_to_end_lines(report: Report) -> list[str]:
+    """The end-to-end rows restated as the headline figures (empty when they were not run)."""
+    rows = {r["name"]: r for r in report.results}
+    out: list[str] = []
+    digits, lm = rows.get("lenet_digits/time_to_acc"), rows.get("charlm_lstm/train_steps")
+    if digits is not None:
+        o, t = digits["ours"]["median"], (digits["theirs"] or {}).get("median")
+        line = f"digits CNN, time to held-out target ({digits['shape']}): ours {o:.2f} s"
+        if t:
+            line += f", PyTorch {t:.2f} s, ratio {o / t:.2f}"
+        out.append(line)
+    if lm is not None:
+        steps = int(lm["shape"].rsplit(",", 1)[1].split()[0])
+        o, t = lm["ours"]["median"], (lm["theirs"] or {}).get("median")
+        line = f"char-LSTM training: ours {steps / o:.1f} steps/s"
+        if t:
+            line += f", PyTorch {steps / t:.1f} steps/s, time ratio {o / t:.2f}"
+        out.append(line)
+    return ["", "end to end:", *(f"  {x}" for x in out)] if out else []
 
 
 def format_markdown(report: Report, command: str = "glassnet bench all --markdown PATH") -> str:
