@@ -438,6 +438,7 @@ Shapes:
 )
 
 _CONV_DOC = """{nd}-d cross-correlation (see ``conv_nd``).
+Reference (textbook) form: ``glassnet.ops.reference.conv``.
 
 Shapes:
     input: (N, C, {S}) or (C, {S})   weight: (F, C / groups, {K})   bias: (F,)

@@ -691,6 +691,7 @@ AVG_POOL_OUT = "{X}_out = floor(({X} + 2p - k [+ s - 1 with ceil_mode]) / s) + 1
 ADAPTIVE_BIN = "bin i of an axis of I inputs and O outputs spans [floor(i I/O), ceil((i + 1) I/O))"
 
 _MAX_POOL_DOC = """{nd}-d max pooling (padding, ties and ceil_mode: see the module docstring).
+Reference (textbook) form: ``glassnet.ops.reference.max_pool``.
 
 ``return_indices`` gives the flat index ({flat}) of each maximum inside its (n, c) plane.
 
@@ -700,6 +701,7 @@ Shapes:
 {example}"""
 
 _AVG_POOL_DOC = """{nd}-d average pooling (zero padding; divisor rules in the module docstring).
+Reference (textbook) form: ``glassnet.ops.reference.avg_pool``.
 
 Shapes:
     input: (N, C, {S}) or (C, {S})   y: (N, C, {S_out})

@@ -364,6 +364,8 @@ def rnn(
 ) -> tuple[Tensor, Tensor]:
     """A multi-layer Elman RNN over a sequence; returns ``(output, h_n)`` as ``torch.nn.RNN``.
 
+    Reference (textbook) form of one layer: ``glassnet.ops.reference.RNN``.
+
     Args:
         input: (T, N, D), (N, T, D) with ``batch_first``, or unbatched (T, D).
         hx: h_0 of shape (Dir*num_layers, N, H) (or (Dir*num_layers, H) unbatched), zeros if None.
@@ -407,6 +409,8 @@ def lstm(
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """A multi-layer LSTM over a sequence; returns ``(output, (h_n, c_n))`` as ``torch.nn.LSTM``.
 
+    Reference (textbook) form of one layer: ``glassnet.ops.reference.LSTM``.
+
     Args:
         input: (T, N, D), (N, T, D) with ``batch_first``, or unbatched (T, D).
         hx: ``(h_0, c_0)`` of shapes (Dir*num_layers, N, P) and (Dir*num_layers, N, H), or None.
@@ -444,6 +448,7 @@ def gru(
 ) -> tuple[Tensor, Tensor]:
     """A multi-layer GRU over a sequence; returns ``(output, h_n)`` as ``torch.nn.GRU``.
 
+    Reference (textbook) form of one layer: ``glassnet.ops.reference.GRU``.
     Arguments and shapes as :func:`rnn`, with groups ``(w_ih (3H, D), w_hh (3H, H), b_ih, b_hh)``.
     """
     return _recurrent(
