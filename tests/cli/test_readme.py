@@ -39,4 +39,15 @@ def test_the_readme_commands_print_its_numbers(tmp_path, capsys, monkeypatch):
         out = capsys.readouterr().out
         assert code == 0, argv
         printed = re.findall(r"\d+\.\d+|\d+", out)
-        assert all(n in printed for n in numbers), (argv, numbers, out)
+        assert all(_shown(n, printed) for n in numbers), (argv, numbers, out)
+
+
+def _shown(documented: str, printed: list[str]) -> bool:
+    """Counts exactly; an accuracy within 0.5 % of the documented one, since the same code
+    trains to 0.9833 on one AMD EPYC machine and 0.9805 on another (their BLAS kernels round
+    differently), and CI runs on whichever it gets."""
+    if "." not in documented:
+        return documented in printed
+    return any(
+        "." in p and abs(float(p) - float(documented)) <= 5e-3 * float(documented) for p in printed
+    )
