@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import glassnet
-from glassnet.ops import _conv_impl
+from glassnet.kernels import conv_gemm
 from glassnet.ops import conv as C
 
 from ..helpers import assert_close, check_grad, parity, torch
@@ -30,15 +30,15 @@ OURS_CONVT = {1: C.conv_transpose1d, 2: C.conv_transpose2d, 3: C.conv_transpose3
 @contextmanager
 def strategy(name: str) -> Iterator[None]:
     """Process the flat columns in one block ("one") or in many small odd-sized ones ("many")."""
-    old = _conv_impl._BLOCK_BYTES, _conv_impl._MIN_BLOCK, _conv_impl._MAX_BLOCKS
+    old = conv_gemm._BLOCK_BYTES, conv_gemm._MIN_BLOCK, conv_gemm._MAX_BLOCKS
     if name == "many":
-        _conv_impl._BLOCK_BYTES, _conv_impl._MIN_BLOCK, _conv_impl._MAX_BLOCKS = 0, 7, 10**9
+        conv_gemm._BLOCK_BYTES, conv_gemm._MIN_BLOCK, conv_gemm._MAX_BLOCKS = 0, 7, 10**9
     else:
-        _conv_impl._BLOCK_BYTES = 2**40
+        conv_gemm._BLOCK_BYTES = 2**40
     try:
         yield
     finally:
-        _conv_impl._BLOCK_BYTES, _conv_impl._MIN_BLOCK, _conv_impl._MAX_BLOCKS = old
+        conv_gemm._BLOCK_BYTES, conv_gemm._MIN_BLOCK, conv_gemm._MAX_BLOCKS = old
 
 
 def t(a: np.ndarray, grad: bool = False) -> glassnet.Tensor:
@@ -458,12 +458,12 @@ def test_input_gradient_routes_agree(
     r = np.random.default_rng(14)
     w = r.standard_normal(w_shape)
     nd = len(dilation)
-    plan = _conv_impl.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
+    plan = conv_gemm.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
     dy = r.standard_normal((x_shape[0], w_shape[0], *plan.out_size))
     fp = plan.flip_plan
     assert fp is not None
     flipped = fp.unpack_output(
-        fp.correlate(fp.pack_input(dy), _conv_impl.flip_kernel(w, groups), groups), len(dy), None
+        fp.correlate(fp.pack_input(dy), conv_gemm.flip_kernel(w, groups), groups), len(dy), None
     )
     dph = plan.scatter_grad(plan.pack_output(dy), w, groups)
     assert_close(flipped, plan.unpack_input(dph, len(dy)))
@@ -480,8 +480,8 @@ def test_scratch_is_reused_per_thread_and_never_aliased() -> None:
     first = C.conv2d(t(xs[0]), t(w), padding=1).data
     C.conv2d(t(xs[1]), t(w), padding=1)  # a later call must not overwrite the first result
     assert_close(first, serial[0])
-    buf = _conv_impl._scratch("conv.cols", (8,), np.float64)
-    assert _conv_impl._scratch("conv.cols", (4,), np.float64).base is buf.base  # reused
+    buf = conv_gemm._scratch("conv.cols", (8,), np.float64)
+    assert conv_gemm._scratch("conv.cols", (4,), np.float64).base is buf.base  # reused
 
     results: list[Any] = [None] * len(xs)
     bufs: list[Any] = [None] * len(xs)
@@ -489,7 +489,7 @@ def test_scratch_is_reused_per_thread_and_never_aliased() -> None:
     def work(i: int) -> None:
         for _ in range(20):
             results[i] = C.conv2d(t(xs[i]), t(w), padding=1).data
-        bufs[i] = _conv_impl._scratch("conv.cols", (1,), np.float64).base
+        bufs[i] = conv_gemm._scratch("conv.cols", (1,), np.float64).base
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
     for th in threads:
@@ -660,13 +660,12 @@ def test_clear_errors(call: Any, match: str) -> None:
 
 def test_conv_plan_is_shared_per_geometry() -> None:
     """``conv_plan`` hands every call with one geometry the same plan, and a new one otherwise."""
-    a = _conv_impl.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1))
-    assert _conv_impl.conv_plan([9, 8], (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)) is a
+    a = conv_gemm.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1))
+    assert conv_gemm.conv_plan([9, 8], (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)) is a
     assert (
-        a.flip_plan
-        is _conv_impl.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)).flip_plan
+        a.flip_plan is conv_gemm.conv_plan((9, 8), (3, 3), (1, 1), (1, 1), (1, 1), (1, 1)).flip_plan
     )
-    b = _conv_impl.conv_plan((9, 8), (3, 3), (2, 2), (1, 1), (1, 1), (1, 1))
+    b = conv_gemm.conv_plan((9, 8), (3, 3), (2, 2), (1, 1), (1, 1), (1, 1))
     assert b is not a and b.out_size == (5, 4) and a.out_size == (9, 8)
 
 
@@ -689,10 +688,10 @@ def test_row_split_kernels_equal_plain_im2col(
     r = np.random.default_rng(15)
     nd = len(dilation)
     x, w = r.standard_normal(x_shape), r.standard_normal(w_shape)
-    split = _conv_impl.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
-    plain = _conv_impl.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
+    split = conv_gemm.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
+    plain = conv_gemm.ConvPlan(x_shape[2:], w_shape[2:], (1,) * nd, dilation, lo, hi)
     plain.shiftable = plain.wg_split = False
-    monkeypatch.setattr(_conv_impl, "_SPLIT_MIN_ROWS", 0)  # these layers are small
+    monkeypatch.setattr(conv_gemm, "_SPLIT_MIN_ROWS", 0)  # these layers are small
     assert split.wg_splits(w_shape[1]) and not plain.splits(1, 1)
     assert split.splits(w_shape[1], w_shape[0] // groups) == (len(dilation) > 1)
     n = x_shape[0]
@@ -713,7 +712,7 @@ def test_upstream_packed_once_serves_both_products(size, kernel, dilation, lo, h
     packed input as a view of the same memory, equal to packing dy twice."""
     r = np.random.default_rng(16)
     nd = len(size)
-    plan = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    plan = conv_gemm.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
     dy = r.standard_normal((2, 3, *plan.out_size))
     d_y, flip_in = (None if a is None else a.copy() for a in plan.pack_upstream(dy))  # scratch
     np.testing.assert_array_equal(d_y, plan.pack_output(dy))
@@ -747,15 +746,15 @@ def test_split_kernels_equal_plain_kernels_on_drawn_geometries(geo) -> None:
     """Row split (forced on, whatever the channel counts) and the shared dy packing give the
     plain im2col forward and weight gradient and the slice-accumulation input gradient."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_conv_impl, "_SPLIT_MIN_ROWS", 0)
-        mp.setattr(_conv_impl.ConvPlan, "splits", lambda self, c_in, c_out: self.shiftable)
+        mp.setattr(conv_gemm, "_SPLIT_MIN_ROWS", 0)
+        mp.setattr(conv_gemm.ConvPlan, "splits", lambda self, c_in, c_out: self.shiftable)
         _check_split_against_plain(*geo)
 
 
 def _check_split_against_plain(size, kernel, dilation, lo, hi, groups, cg, fg, seed) -> None:
     nd = len(size)
-    split = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
-    plain = _conv_impl.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    split = conv_gemm.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
+    plain = conv_gemm.ConvPlan(size, kernel, (1,) * nd, dilation, lo, hi)
     plain.shiftable = plain.wg_split = False
     r = np.random.default_rng(seed)
     n = int(r.integers(1, 3))
@@ -783,7 +782,7 @@ def test_column_split_packing_matches_plain_and_is_adjoint(
     """A strided last axis packs through whole-array column classes (``_column_classes``):
     the result equals the plain phase copies, and ``unpack_input`` stays its adjoint."""
     r = np.random.default_rng(17)
-    plan = _conv_impl.ConvPlan(size, kernel, stride, dilation, lo, hi)
+    plan = conv_gemm.ConvPlan(size, kernel, stride, dilation, lo, hi)
     x = r.standard_normal((2, 3, *size))
     assert plan._column_classes(x) is not None
     fast = plan.pack_input(x, scratch=False)

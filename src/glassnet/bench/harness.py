@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _scratch as scratch
+from ..kernels import scratch
 from .cases import Case, torch_or_none
 
 __all__ = [

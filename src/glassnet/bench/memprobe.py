@@ -22,7 +22,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from ..ops import _scratch as scratch
+from ..kernels import scratch
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 

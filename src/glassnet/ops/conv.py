@@ -8,8 +8,12 @@ of the zero-padded input ``xp`` with the kernel (not flipped). Its backward pass
 correlations: the input gradient is the *full* convolution of the upstream gradient with the
 kernel (the adjoint of the map ``x -> y``), the weight gradient is the correlation of the input
 with the upstream gradient. The transposed convolution is the adjoint map itself, so its forward
-is the convolution's input gradient and vice versa. All three kernels live in ``_conv_impl``
-(GEMMs on shifted views of a packed input, see its docstring).
+is the convolution's input gradient and vice versa.
+
+This file holds the ``Function`` classes, the argument checks and the choice of kernel; the
+kernels themselves (GEMMs on shifted views of a packed input) are in
+``glassnet.kernels.conv_gemm`` and ``glassnet.kernels.conv_layout``. The textbook forms of the
+same products are ``glassnet.ops.reference.ConvNd`` / ``glassnet.ops.reference.conv``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._conv_impl import conv_plan
+from ..kernels.conv_gemm import conv_plan
+from ..kernels.conv_layout import same_padding, transpose_out_size
+from ._conv_doc import CONV_DOC, CONV_OUT, CONV_TRANSPOSE_DOC, CONV_TRANSPOSE_OUT, EXAMPLES
 from ._util import check_weight_dtype, dim_doc, require_tensor, shape_str, specialize
 
 Size = int | Sequence[int]
@@ -41,7 +47,9 @@ class ConvNd(Function):
 
     Backward: dx is the adjoint correlation (for stride 1: dy, padded by d (K - 1) - p,
     correlated with the flipped kernel), dw[f, c, k] = sum_{n, o} dy[n, f, o] xp[n, c, o s + k d]
-    and db[f] = sum_{n, o} dy[n, f, o]. ``_conv_impl`` turns each into a few GEMMs.
+    and db[f] = sum_{n, o} dy[n, f, o]. ``glassnet.kernels.conv_gemm`` turns each into a few
+    GEMMs; the reference form, with the identities written as code, is
+    ``glassnet.ops.reference.ConvNd``.
 
     Shapes:
         x: (N, C, *D) or (C, *D)   w: (F, C / groups, *K)   b: (F,)
@@ -64,18 +72,18 @@ class ConvNd(Function):
         lo, hi = zip(*padding)
         self.plan = conv_plan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
         self.x, self.w, self.groups = x, w, groups  # saved: the input itself (the graph holds
-        self.ph = None  # it anyway); strided layers also keep a packed copy (below)
+        self.packed_x = None  # it anyway); strided layers also keep a packed copy (below)
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
         else:
-            # a strided phase split costs ~10 % of the whole op (paired A/B on shape (d)), so
-            # such a layer keeps its packed input for the weight gradient; a stride-1 pack is
-            # cheap, so those layers keep only x (less memory) and pack into scratch
+            # a strided phase split is dear (docs/benchmarks.md), so such a layer keeps its
+            # packed input for the weight gradient; a stride-1 pack is cheap, so those layers
+            # keep only x (less memory) and pack into scratch
             keep = self.needs_input_grad[1] and max(stride) > 1
-            ph = self.plan.pack_input(xb, scratch=not keep)  # (C, R, N*P): padded, phase-split
-            y = self.plan.unpack_output(self.plan.correlate(ph, w, groups), xb.shape[0], b)
+            packed = self.plan.pack_input(xb, scratch=not keep)  # (C, R, N*P): phase-split
+            y = self.plan.unpack_output(self.plan.correlate(packed, w, groups), xb.shape[0], b)
             if keep:
-                self.ph = ph
+                self.packed_x = packed
         return y[0] if self.unbatched else y  # (N, F, *O)
 
     def backward(self, dy: np.ndarray) -> tuple[Any, ...]:
@@ -96,8 +104,10 @@ class ConvNd(Function):
                 dx = plan.input_grad(dy, w, g, d_y, flip_in)  # (N, C, *D)
             if need[1]:  # dw: the input correlated with dy
                 assert d_y is not None
-                ph = self.ph if self.ph is not None else plan.pack_input(x)  # (C, R, N*P)
-                dw = plan.weight_grad(ph, d_y, w.shape, g)
+                packed = self.packed_x  # (C, R, N*P): kept by a strided forward, else packed now
+                if packed is None:
+                    packed = plan.pack_input(x)
+                dw = plan.weight_grad(packed, d_y, w.shape, g)
             if len(need) > 2 and need[2]:
                 db = _bias_sum(dy)  # (F,)
         if dx is not None and self.unbatched:
@@ -112,6 +122,8 @@ class ConvTransposeNd(Function):
     (then ``padding`` is cropped from both ends). Computed as the input gradient of the matching
     convolution, so no scatter happens pixel by pixel; its backward is that convolution
     (dx = conv(dy, w)) and the same weight-gradient correlation with the roles of x and y swapped.
+    Reference form: the input gradient of ``glassnet.ops.reference.ConvNd`` (this op's forward)
+    and its forward (this op's input gradient).
 
     Shapes:
         x: (N, C, *D) or (C, *D)   w: (C, F / groups, *K)   b: (F,)
@@ -132,7 +144,7 @@ class ConvTransposeNd(Function):
     ) -> np.ndarray:
         self.unbatched = x.ndim == w.ndim - 1
         xb = x[None] if self.unbatched else x  # (N, C, *D)
-        out = _transpose_out_size(
+        out = transpose_out_size(
             xb.shape[2:], w.shape[2:], stride, padding, output_padding, dilation
         )
         # the convolution that maps our output (size `out`) back onto our input (size D)
@@ -156,30 +168,16 @@ class ConvTransposeNd(Function):
             f = w.shape[1] * g
             dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(f, w.dtype)
         else:
-            ph = plan.pack_input(dy)  # (F, R, N*P): the upstream gradient, padded, phase-split
+            packed_dy = plan.pack_input(dy)  # (F, R, N*P): dy padded, phase-split
             if need[0]:
-                dx = plan.unpack_output(plan.correlate(ph, w, g), n, None)  # (N, C, *D)
+                dx = plan.unpack_output(plan.correlate(packed_dy, w, g), n, None)  # (N, C, *D)
             if need[1]:  # the kernel correlates dy (as the input) with x (as the gradient)
-                dw = plan.weight_grad(ph, plan.pack_output(x), w.shape, g)
+                dw = plan.weight_grad(packed_dy, plan.pack_output(x), w.shape, g)
             if len(need) > 2 and need[2]:
                 db = _bias_sum(dy)  # (F,)
         if dx is not None and self.unbatched:
             dx = dx[0]
         return (dx, dw, db)[: len(need)]
-
-
-def _transpose_out_size(
-    in_size: Sequence[int],
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    padding: Sequence[int],
-    output_padding: Sequence[int],
-    dilation: Sequence[int],
-) -> tuple[int, ...]:
-    return tuple(
-        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for n, k, s, p, op, d in zip(in_size, kernel, stride, padding, output_padding, dilation)
-    )
 
 
 # ---------------------------------------------------------------------------- argument checks
@@ -241,17 +239,6 @@ def _check_common(
 
 
 # ---------------------------------------------------------------------------- functional forms
-# The output-size formulas of the docstrings (``dim_fields`` fills in the axes), shared with the
-# layers in glassnet.nn.conv.
-CONV_OUT = (
-    "{X}_out = floor(({X} + 2 padding{i} - dilation{i} ({k} - 1) - 1) / stride{i}) + 1{alike}"
-)
-CONV_TRANSPOSE_OUT = (
-    "{X}_out = ({X} - 1) stride{i} - 2 padding{i} + dilation{i} ({k} - 1) + output_padding{i} "
-    "+ 1{alike}"
-)
-
-
 def _conv(
     input: Tensor,
     weight: Tensor,
@@ -280,8 +267,7 @@ def _conv(
                     f"{op}: padding='same' is not supported for strided convolutions, "
                     f"got stride={stride_t} (expected all 1)"
                 )
-            total = [d * (k - 1) for d, k in zip(dilation_t, kernel)]
-            pads = tuple((t // 2, t - t // 2) for t in total)
+            pads = same_padding(kernel, dilation_t)
         else:
             raise ValueError(f"{op} expected padding 'valid', 'same' or ints, got {padding!r}")
     else:
@@ -366,7 +352,7 @@ def _conv_transpose(
             f"got {shape_str(bias.shape)}"
         )
     in_size = x.shape[-nd:]
-    out = _transpose_out_size(in_size, weight.shape[2:], stride_t, padding_t, out_pad, dilation_t)
+    out = transpose_out_size(in_size, weight.shape[2:], stride_t, padding_t, out_pad, dilation_t)
     if any(o < 1 for o in out):
         raise ValueError(
             f"{op}: padding={padding_t} is too large for input {shape_str(in_size)} with kernel "
@@ -388,6 +374,8 @@ conv_nd = specialize(
     _conv,
     "conv_nd",
     """N-d cross-correlation (PyTorch's convolution) with ``weight.ndim - 2`` spatial axes.
+
+Reference (textbook) form: ``glassnet.ops.reference.conv``.
 
 Args:
     input: (N, C, *D) or unbatched (C, *D).
@@ -415,6 +403,8 @@ conv_transpose_nd = specialize(
     "conv_transpose_nd",
     """N-d transposed convolution (the adjoint of ``conv_nd``), PyTorch's argument order.
 
+Reference (textbook) form: the input gradient of ``glassnet.ops.reference.conv``.
+
 Args:
     input: (N, C, *D) or unbatched (C, *D).
     weight: (C, F / groups, *K) -- note in-channels first, as in PyTorch.
@@ -437,52 +427,12 @@ Shapes:
     _nd=None,
 )
 
-_CONV_DOC = """{nd}-d cross-correlation (see ``conv_nd``).
-Reference (textbook) form: ``glassnet.ops.reference.conv``.
-
-Shapes:
-    input: (N, C, {S}) or (C, {S})   weight: (F, C / groups, {K})   bias: (F,)
-    y: (N, F, {S_out})
-    {out}
-{example}"""
-
-_CONV_TRANSPOSE_DOC = """{nd}-d transposed convolution (see ``conv_transpose_nd``).
-
-Shapes:
-    input: (N, C, {S}) or (C, {S})   weight: (C, F / groups, {K})   bias: (F,)
-    y: (N, F, {S_out})
-    {out}
-{example}"""
-
-
-_EXAMPLES = {
-    "conv1d": """>>> import glassnet
->>> conv1d(glassnet.ones(1, 1, 5), glassnet.ones(1, 1, 3)).tolist()
-[[[3.0, 3.0, 3.0]]]""",
-    "conv2d": """>>> import glassnet
->>> conv2d(glassnet.ones(2, 3, 8, 8), glassnet.ones(4, 3, 3, 3), stride=2).shape
-(2, 4, 3, 3)""",
-    "conv3d": """>>> import glassnet
->>> conv3d(glassnet.ones(1, 1, 4, 4, 4), glassnet.ones(2, 1, 3, 3, 3), padding="same").shape
-(1, 2, 4, 4, 4)""",
-    "conv_transpose1d": """>>> import glassnet
->>> conv_transpose1d(glassnet.ones(1, 1, 3), glassnet.ones(1, 1, 2), stride=2).tolist()
-[[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]""",
-    "conv_transpose2d": """>>> import glassnet
->>> conv_transpose2d(glassnet.ones(1, 4, 5, 5), glassnet.ones(4, 2, 4, 4), stride=2,
-...                  padding=1).shape
-(1, 2, 10, 10)""",
-    "conv_transpose3d": """>>> import glassnet
->>> conv_transpose3d(glassnet.ones(1, 1, 2, 2, 2), glassnet.ones(1, 3, 2, 2, 2)).shape
-(1, 3, 3, 3, 3)""",
-}
-
 
 def _doc(name: str, nd: int) -> str:
     """The docstring of the functional form ``name`` (``conv2d``, ...) of dimension ``nd``."""
     if name.startswith("conv_transpose"):
-        return dim_doc(_CONV_TRANSPOSE_DOC, nd, CONV_TRANSPOSE_OUT, _EXAMPLES[name])
-    return dim_doc(_CONV_DOC, nd, CONV_OUT, _EXAMPLES[name])
+        return dim_doc(CONV_TRANSPOSE_DOC, nd, CONV_TRANSPOSE_OUT, EXAMPLES[name])
+    return dim_doc(CONV_DOC, nd, CONV_OUT, EXAMPLES[name])
 
 
 conv1d = specialize(_conv, "conv1d", _doc("conv1d", 1), _op="conv1d", _nd=1)

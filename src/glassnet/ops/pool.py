@@ -32,8 +32,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._conv_impl import conv_plan
-from ._scratch import scratch as _scratch
+from ..kernels.conv_gemm import conv_plan
+from ..kernels.scratch import scratch as _scratch
 from ._util import AXES, check_floating, dim_doc, shape_str, specialize
 
 

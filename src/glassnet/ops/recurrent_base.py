@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..kernels.scratch import scratch
 from ..kernels.time_plan import (
     GradHook,
     StepGrad,
@@ -37,7 +38,6 @@ from ..kernels.time_plan import (
     step_order,
     zero_ended,
 )
-from ._scratch import scratch
 
 __all__ = [
     "GradHook",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._scratch import scratch
+from ..kernels.scratch import scratch
 from .recurrent_base import (
     GradHook,
     RecurrentLayer,

@@ -2,10 +2,9 @@
 
 The conv and LSTM kernels allocate arrays of tens of MB per call that never leave the call (the
 im2col blocks, packed inputs and gradients, the BPTT derivative factors). Fresh arrays that size
-page-fault on every call once glibc has handed the memory back to the kernel, and faults are dear
-on the machines we measure on: ~0.12 ms per MB touched, against ~0.07 ms per MB to zero a
-reused buffer (a forward+backward of conv benchmark shape (b) took ~2000 faults; LSTM shape (a)
-~8000). So such arrays come from a buffer kept per thread and role and reused across calls.
+page-fault on every call once glibc has handed the memory back to the kernel, and a page fault
+costs more than zeroing a reused buffer (figures in docs/benchmarks.md, "Kernel notes moved from
+docstrings"). So such arrays come from a buffer kept per thread and role and reused across calls.
 
 An array from a role is valid until that role's next use on the same thread: a kernel consumes
 it (unpacks, reduces or copies out of it) before it, or anyone it calls, asks for the role again,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.ops import _scratch
+from glassnet.kernels import scratch as _scratch
 
 
 def test_reused_per_role_and_dtype() -> None:
