@@ -1,6 +1,7 @@
 """The time plan of a fused recurrent call and the NumPy helpers its kernels share.
 
-See ``glassnet.ops.recurrent_base`` for how the fused ops use them.
+Used by the step loops in ``kernels.rnn``, ``kernels.lstm``, ``kernels.gru``; see
+``glassnet.ops.recurrent_base`` for how the fused ops drive them.
 """
 
 from __future__ import annotations
@@ -126,11 +127,43 @@ class TimePlan:
         hook(StepGrad(layer, direction, t, full[0], full[1]))  # type: ignore[arg-type]
 
 
+StepEmitter = Callable[[int, np.ndarray, np.ndarray | None], None]
+
+
+def step_emitter(
+    plan: TimePlan, hook: GradHook | None, layer: int, direction: int
+) -> StepEmitter | None:
+    """What a BPTT loop calls with ``(t, dh_t, dc_t)`` of its active rows (batch-major (B, .))
+    to report the step to ``hook``: :meth:`TimePlan.emit` for this layer and direction; None
+    without a hook."""
+    if hook is None:
+        return None
+    return lambda t, dh, dc: plan.emit(hook, layer, direction, t, dh, dc)
+
+
 def step_order(plan: TimePlan, reverse: bool, backward: bool) -> range:
     """The time steps in the order a pass visits them (the BPTT loop runs the reverse order)."""
     if reverse:
         return range(plan.T) if backward else range(plan.T - 1, -1, -1)
     return range(plan.T - 1, plan.t0 - 1, -1) if backward else range(plan.T)
+
+
+def forward_schedule(
+    plan: TimePlan, reverse: bool
+) -> list[tuple[int, int, int, int, slice | None]]:
+    """The forward steps of the general loop, in order: ``(t, prev, new, B, start)`` with the
+    index of the state step t reads (``prev``) and writes (``new``) in a (T+1, ...) stack, the
+    rows still running ``[:B]``, and, in the reverse direction, the rows whose sequences end at t
+    and so start there from h0 (``start``, else None)."""
+    steps = []
+    for t in step_order(plan, reverse, backward=False):
+        prev, new = (t + 1, t) if reverse else (t, t + 1)
+        start = None
+        if reverse:
+            lo, hi = plan.new_rows(t)
+            start = slice(lo, hi) if hi > lo else None
+        steps.append((t, prev, new, plan.sizes[t], start))
+    return steps
 
 
 def add_input_grad(

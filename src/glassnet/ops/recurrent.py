@@ -1,9 +1,10 @@
 """Recurrent networks: the functional forms of RNN, LSTM and GRU over whole sequences.
 
 The arithmetic lives in fused per-layer ops whose backward is the BPTT loop written out:
-``recurrent_rnn.RNNLayer``, ``recurrent_lstm.LSTMLayer``, ``recurrent_gru.GRULayer``; the
-single-step cells are in ``recurrent_cells``. This module stacks layers (with dropout between
-them), handles ``batch_first``, unbatched input and variable lengths, and checks arguments.
+``recurrent_rnn.RNNLayer``, ``recurrent_lstm.LSTMLayer``, ``recurrent_gru.GRULayer`` (their step
+loops in ``glassnet.kernels``); the single-step cells are in ``recurrent_cells``. This module
+stacks layers (with dropout between them), handles ``batch_first``, unbatched input and variable
+lengths, and checks arguments (with ``recurrent_args``).
 
 Options beyond PyTorch's ``nn.RNN/LSTM/GRU``:
 
@@ -22,7 +23,6 @@ Options beyond PyTorch's ``nn.RNN/LSTM/GRU``:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import check_weight_dtype, shape_str
 from .dropout import dropout as _dropout
+from .recurrent_args import bool_array, check_recurrent_args, int_array, split_weights
 from .recurrent_base import GradHook, StepGrad, TimePlan
 from .recurrent_cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
 from .recurrent_gru import GRULayer
@@ -77,77 +78,6 @@ class PermuteBatch(Function):
         return dy[:, self.inverse]
 
 
-def check_recurrent_args(
-    mode: str,
-    input_size: int,
-    hidden_size: int,
-    num_layers: int,
-    dropout: float,
-    proj_size: int = 0,
-) -> None:
-    """Validate a recurrent layer's hyper-parameters (PyTorch's rules; dropout must be < 1)."""
-    for n, v, lo in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1),
-                     ("num_layers", num_layers, 1), ("proj_size", proj_size, 0)):  # fmt: skip
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{mode} expected an int {n}, got {type(v).__name__} {v!r}")
-        if v < lo:
-            raise ValueError(f"{mode} expected an int {n} >= {lo}, got {v!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"{mode} expected dropout in [0, 1), got {dropout!r}")
-    if proj_size and mode != "LSTM":
-        raise ValueError(f"proj_size is only supported by LSTM, not {mode}")
-    if proj_size >= hidden_size:
-        raise ValueError(
-            f"{mode} expected proj_size < hidden_size, got proj_size={proj_size} and "
-            f"hidden_size={hidden_size}"
-        )
-    if dropout > 0 and num_layers == 1:
-        warnings.warn(
-            f"{mode}: dropout={dropout} only acts between layers, so with num_layers=1 it has "
-            "no effect",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def _int_array(a: Any, name: str, mode: str) -> np.ndarray:
-    arr = np.asarray(a.data if isinstance(a, Tensor) else a)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{mode} expected {name} to hold integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
-
-
-def _bool_array(a: Any, name: str, mode: str) -> np.ndarray:
-    arr = np.asarray(a.data if isinstance(a, Tensor) else a)
-    if arr.dtype != np.bool_:
-        raise TypeError(f"{mode} expected {name} to be a boolean mask, got dtype {arr.dtype}")
-    return arr
-
-
-def _split_weights(
-    mode: str, weights: Sequence[Sequence[Any]], num_layers: int, ndir: int, proj: bool
-) -> list[tuple[Any, ...]]:
-    per = 5 if mode == "LSTM" else 4
-    if len(weights) != num_layers * ndir:
-        raise ValueError(
-            f"{mode} expected {num_layers * ndir} weight groups (num_layers x directions), got "
-            f"{len(weights)}"
-        )
-    groups = []
-    for w in weights:
-        w = tuple(w)
-        if mode == "LSTM" and len(w) == 4:
-            w = (*w, None)
-        if len(w) != per:
-            raise ValueError(f"{mode} expected weight groups of {per} entries, got {len(w)}")
-        if (w[2] is None) != (w[3] is None):
-            raise ValueError(f"{mode} expected both biases or neither")
-        if mode == "LSTM" and (w[4] is not None) != proj:
-            raise ValueError(f"{mode}: every weight group needs weight_hr when projecting")
-        groups.append(w)
-    return groups
-
-
 def _recurrent(
     mode: str,
     input: Tensor,
@@ -174,7 +104,7 @@ def _recurrent(
         raise ValueError(f"{mode} expected weights, got none")
     first = tuple(groups[0])
     proj = mode == "LSTM" and len(first) == 5 and first[4] is not None
-    groups = _split_weights(mode, weights, num_layers, ndir, proj)
+    groups = split_weights(mode, weights, num_layers, ndir, proj)
     G = _GATES[mode]
     H = groups[0][1].shape[0] // G  # w_hh: (G*H, P)
     P = groups[0][1].shape[1]
@@ -251,7 +181,7 @@ def _recurrent(
     if lengths is not None:
         if not batched:
             raise ValueError(f"{mode}: lengths needs batched input (T, N, D)")
-        lens = _int_array(lengths, "lengths", mode)
+        lens = int_array(lengths, "lengths", mode)
         if lens.shape != (N,):
             raise ValueError(
                 f"{mode} expected lengths of shape ({N},) (one per sequence), got "
@@ -266,7 +196,7 @@ def _recurrent(
     if resets is not None:
         if bidirectional:
             raise ValueError(f"{mode}: resets are not supported with bidirectional=True")
-        rs = _bool_array(resets, "resets", mode)
+        rs = bool_array(resets, "resets", mode)
         want_r: tuple[int, ...] = (T, N) if not batch_first or not batched else (N, T)
         if not batched:
             want_r = (T,)

@@ -10,8 +10,10 @@ Variable lengths work like PyTorch's packed sequences: the rows are sorted by de
 (the functional form does this), so the rows still running at step t are a prefix ``[:B_t]`` of the
 batch and each step simply computes on fewer rows.
 
+The step loops themselves are NumPy functions in ``glassnet.kernels`` (``rnn``, ``lstm``, ``gru``,
+with the time plan in ``kernels.time_plan``); the ops here choose them and hold their buffers.
 Inside a kernel the per-step arrays of LSTM and GRU are feature-major, batch last ((4H, N), (H, N):
-contiguous gates, and the faster GEMM orientation for small batches, see ``recurrent_lstm``); the
+contiguous gates, and the faster GEMM orientation for small batches, see ``kernels.lstm``); the
 RNN kernel, whose step is one GEMM and one ``tanh``, stays batch-major. ``batch_major`` turns a
 feature-major stack back into rows (t, n) for the bulk weight GEMMs.
 """
@@ -67,7 +69,7 @@ def feature_major_grad(
 def batch_major(a: np.ndarray, role: str) -> np.ndarray:
     """(W, F, N) feature-major steps -> (W*N, F), row (t, n), for the bulk weight GEMMs.
 
-    One transposing copy into this thread's scratch buffer ``role`` (``glassnet.ops._scratch``).
+    One transposing copy into this thread's scratch buffer ``role`` (``glassnet.kernels.scratch``).
     """
     W, F, N = a.shape
     out = scratch(role, (W, N, F), a.dtype)

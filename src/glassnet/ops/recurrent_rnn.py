@@ -7,6 +7,10 @@ PyTorch's equation: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ``relu``). 
         da_t = dh * f'(a_t)                   # f' = 1 - h_t^2 (tanh) or [h_t > 0] (relu)
         dh_next = da_t @ W_hh                 # the Jacobian dh_t/dh_{t-1} = diag(f') W_hh
     dW_ih = sum_t da_t^T x_t,  dW_hh = sum_t da_t^T h_{t-1},  dx_t = da_t @ W_ih  (after the loop)
+
+The two loops live in ``glassnet.kernels.rnn``; this op computes the factors f'(a_t) of all steps
+before the loop and the weight, bias and input gradients after it, as single large matmuls. The
+textbook form of the same layer: ``glassnet.ops.reference.RNN``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .recurrent_base import GradHook, RecurrentLayer, TimePlan, saved_steps, step_order
+from ..kernels import rnn as kernel
+from ..kernels.time_plan import step_emitter
+from .recurrent_base import GradHook, RecurrentLayer, TimePlan, saved_steps
 
 
 def _forward_dir(
@@ -38,27 +44,7 @@ def _forward_dir(
         G += b_ih + b_hh
     whh_t = np.ascontiguousarray(w_hh.T)  # (H, H); contiguous: a plain GEMM per step is faster
     S = np.zeros((T + 1, N, H), dt)
-    tmp = np.empty((N, H), dt)
-    sizes, resets = plan.sizes, plan.reset_steps
-    if not reverse:
-        S[0] = h0
-    for t in step_order(plan, reverse, backward=False):
-        ip, io = (t + 1, t) if reverse else (t, t + 1)
-        B = sizes[t]
-        if reverse:
-            lo, hi = plan.new_rows(t)
-            if hi > lo:
-                S[ip, lo:hi] = h0[lo:hi]
-        hp = S[ip, :B]
-        if t in resets:
-            hp = hp * plan.keep[t, :B]  # type: ignore[index]
-        np.matmul(hp, whh_t, out=tmp[:B])
-        h = S[io, :B]
-        np.add(G[t, :B], tmp[:B], out=h)
-        if relu:
-            np.maximum(h, 0, out=h)
-        else:
-            np.tanh(h, out=h)
+    kernel.forward_steps(G, S, whh_t, h0, plan, reverse, relu)
     Y, h_n = (S[:-1], S[0].copy()) if reverse else (S[1:], plan.last_state(S))
     saved = None
     if save:
@@ -98,18 +84,8 @@ def _backward_dir(
         Fd *= plan.valid[t0:]
     dA = Fd  # each step turns its factor into its gradient in place
     dH = dhn.astype(dt, copy=True)
-    dhb = np.empty((N, H), dt)
-    sizes, resets, keep = plan.sizes, plan.reset_steps, plan.keep
-    for t in step_order(plan, reverse, backward=True):
-        u, B = t - t0, sizes[t]
-        dh = dhb[:B]
-        np.add(dY[t, :B], dH[:B], out=dh)
-        if hook is not None:
-            plan.emit(hook, layer, direction, t, dh, None)
-        dA[u, :B] *= dh
-        np.matmul(dA[u, :B], w_hh, out=dH[:B])
-        if t in resets:
-            dH[:B] *= keep[t, :B]  # type: ignore[index]
+    emit = step_emitter(plan, hook, layer, direction)
+    kernel.backward_steps(dA, dY, dH, w_hh, plan, reverse, emit)
     if t0 > 0:
         dH[...] = 0
     dAf = dA.reshape(W * N, H)
