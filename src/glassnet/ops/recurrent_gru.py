@@ -118,6 +118,9 @@ def _backward_dir(
 class GRULayer(RecurrentLayer):
     """One GRU layer over a whole sequence (both directions if given two weight groups).
 
+    Reference (textbook) form, one direction: ``glassnet.ops.reference.GRU``; step loops:
+    ``glassnet.kernels.gru``.
+
     Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
     absent biases). Outputs ``(y, h_n)``.
 

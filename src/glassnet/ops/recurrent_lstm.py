@@ -135,6 +135,9 @@ def _backward_dir(
 class LSTMLayer(RecurrentLayer):
     """One LSTM layer over a whole sequence (both directions if given two weight groups).
 
+    Reference (textbook) form, one direction: ``glassnet.ops.reference.LSTM``; step loops:
+    ``glassnet.kernels.lstm``.
+
     Positional inputs: ``x, h0, c0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh, w_hr``
     (``None`` for an absent bias or projection). Outputs ``(y, h_n, c_n)``.
 

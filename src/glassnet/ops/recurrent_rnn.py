@@ -100,6 +100,9 @@ def _backward_dir(
 class RNNLayer(RecurrentLayer):
     """One Elman RNN layer over a whole sequence (both directions if given two weight groups).
 
+    Reference (textbook) form, one direction: ``glassnet.ops.reference.RNN``; step loops:
+    ``glassnet.kernels.rnn``.
+
     Positional inputs: ``x, h0`` then, per direction, ``w_ih, w_hh, b_ih, b_hh`` (``None`` for
     absent biases). Static ``nonlinearity`` is ``"tanh"`` or ``"relu"``. Outputs ``(y, h_n)``.
 
