@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import glassnet
 import glassnet.nn.functional as F
-from glassnet.ops.pool import adaptive_bins, pool_output_size
+from glassnet.kernels.pooling import adaptive_bins, pool_output_size
 
 from ..helpers import assert_close, check_grad, parity, torch
 
@@ -65,6 +65,26 @@ def test_max_pool_parity(cfg, return_indices):
         x,
         seed=seed,
     )
+
+
+@given(cfg=window_config("max"), nan=st.booleans())
+def test_max_pool_without_gradient_matches_pytorch(cfg, nan):
+    """Without gradient or indices the maxima take their own (separable) path: same values,
+    NaN included."""
+    d, x, _ = cfg.pop("d"), cfg.pop("x"), cfg.pop("seed")
+    if nan:
+        x.reshape(-1)[:: max(1, x.size // 3)] = np.nan
+    y = getattr(F, f"max_pool{d}d")(glassnet.tensor(x), **cfg)
+    ty = getattr(TF, f"max_pool{d}d")(torch.tensor(x), **cfg)
+    np.testing.assert_array_equal(y.data, ty.numpy())  # NaN == NaN here
+    with_grad = getattr(F, f"max_pool{d}d")(glassnet.tensor(x, requires_grad=True), **cfg)
+    np.testing.assert_array_equal(y.data, with_grad.data)
+
+
+def test_max_pool_without_gradient_on_windows_of_padding_only():
+    y = F.max_pool2d(glassnet.zeros(1, 1, 2, 2), 2, dilation=3, padding=1)
+    ty = TF.max_pool2d(torch.zeros(1, 1, 2, 2), 2, dilation=3, padding=1)
+    assert y.item() == ty.item() == -math.inf
 
 
 @given(
@@ -307,7 +327,7 @@ def test_clear_errors(call, exc, match):
 def test_disjoint_and_overlapping_window_layouts(k, s, dl, packed):
     """Disjoint windows run on strided views, overlapping ones on the packed layout: both match
     PyTorch, including ceil_mode windows overhanging the padding, ties and the indices."""
-    from glassnet.ops.pool import _Windows
+    from glassnet.kernels.pool_scan import TapWindows as _Windows
 
     x = np.round(np.random.default_rng(8).standard_normal((2, 3, 9, 8)) * 2)  # many ties
     p = k // 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops import pool as P
+from ..ops._pool_doc import ADAPTIVE_BIN, AVG_POOL_OUT, MAX_POOL_OUT
 from ..ops._util import dim_doc
 from .module import Module
 
@@ -62,7 +63,7 @@ Shapes:
 
 class MaxPool1d(_MaxPoolNd):
     _nd = 1
-    __doc__ = dim_doc(_MAX_POOL_DOC, 1, P.MAX_POOL_OUT, """
+    __doc__ = dim_doc(_MAX_POOL_DOC, 1, MAX_POOL_OUT, """
         >>> import glassnet
         >>> MaxPool1d(2)(glassnet.ones(1, 3, 8)).shape
         (1, 3, 4)
@@ -71,7 +72,7 @@ class MaxPool1d(_MaxPoolNd):
 
 class MaxPool2d(_MaxPoolNd):
     _nd = 2
-    __doc__ = dim_doc(_MAX_POOL_DOC, 2, P.MAX_POOL_OUT, """
+    __doc__ = dim_doc(_MAX_POOL_DOC, 2, MAX_POOL_OUT, """
         >>> import glassnet
         >>> MaxPool2d(3, stride=2, padding=1)(glassnet.ones(2, 4, 8, 8)).shape
         (2, 4, 4, 4)
@@ -80,7 +81,7 @@ class MaxPool2d(_MaxPoolNd):
 
 class MaxPool3d(_MaxPoolNd):
     _nd = 3
-    __doc__ = dim_doc(_MAX_POOL_DOC, 3, P.MAX_POOL_OUT)
+    __doc__ = dim_doc(_MAX_POOL_DOC, 3, MAX_POOL_OUT)
 
 
 _AVG_POOL_DOC = """{nd}-d average pooling (zero padding, ``count_include_pad`` as PyTorch).{note}
@@ -94,7 +95,7 @@ _DIVISOR = "\n\n``divisor_override`` replaces the window size as divisor."
 
 class AvgPool1d(Module):
     # its own class: PyTorch's AvgPool1d has no divisor_override and keeps its sizes as tuples
-    __doc__ = dim_doc(_AVG_POOL_DOC, 1, P.AVG_POOL_OUT, """
+    __doc__ = dim_doc(_AVG_POOL_DOC, 1, AVG_POOL_OUT, """
         >>> import glassnet
         >>> AvgPool1d(3, stride=1, padding=1)(glassnet.ones(1, 1, 5)).shape
         (1, 1, 5)
@@ -168,7 +169,7 @@ class _AvgPoolNd(Module):
 
 class AvgPool2d(_AvgPoolNd):
     _nd = 2
-    __doc__ = dim_doc(_AVG_POOL_DOC, 2, P.AVG_POOL_OUT, """
+    __doc__ = dim_doc(_AVG_POOL_DOC, 2, AVG_POOL_OUT, """
         >>> import glassnet
         >>> AvgPool2d(2)(glassnet.ones(1, 1, 4, 6)).shape
         (1, 1, 2, 3)
@@ -177,7 +178,7 @@ class AvgPool2d(_AvgPoolNd):
 
 class AvgPool3d(_AvgPoolNd):
     _nd = 3
-    __doc__ = dim_doc(_AVG_POOL_DOC, 3, P.AVG_POOL_OUT, note=_DIVISOR)
+    __doc__ = dim_doc(_AVG_POOL_DOC, 3, AVG_POOL_OUT, note=_DIVISOR)
 
 
 class _AdaptivePoolNd(Module):
@@ -206,7 +207,7 @@ _INDICES = "\n\n``return_indices=True`` returns ``(output, indices)``."
 
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
     _nd = 1
-    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, P.ADAPTIVE_BIN, """
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, ADAPTIVE_BIN, """
         >>> import glassnet
         >>> AdaptiveAvgPool1d(3)(glassnet.ones(2, 4, 10)).shape
         (2, 4, 3)
@@ -216,14 +217,14 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
     _nd = 2
     __doc__ = dim_doc(
-        _ADAPTIVE_DOC, 2, P.ADAPTIVE_BIN, kind="average",
+        _ADAPTIVE_DOC, 2, ADAPTIVE_BIN, kind="average",
         note=_GLOBAL.format(cls="AdaptiveAvgPool2d", kind="average"),
     )  # fmt: skip
 
 
 class AdaptiveAvgPool3d(_AdaptivePoolNd):
     _nd = 3
-    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, P.ADAPTIVE_BIN, kind="average", note="")
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, ADAPTIVE_BIN, kind="average", note="")
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -237,7 +238,7 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     _nd = 1
-    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, P.ADAPTIVE_BIN, """
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 1, ADAPTIVE_BIN, """
         >>> import glassnet
         >>> AdaptiveMaxPool1d(1)(glassnet.ones(2, 4, 10)).shape
         (2, 4, 1)
@@ -247,11 +248,11 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _nd = 2
     __doc__ = dim_doc(
-        _ADAPTIVE_DOC, 2, P.ADAPTIVE_BIN, kind="max",
+        _ADAPTIVE_DOC, 2, ADAPTIVE_BIN, kind="max",
         note=_GLOBAL.format(cls="AdaptiveMaxPool2d", kind="max") + _INDICES,
     )  # fmt: skip
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     _nd = 3
-    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, P.ADAPTIVE_BIN, kind="max", note=_INDICES)
+    __doc__ = dim_doc(_ADAPTIVE_DOC, 3, ADAPTIVE_BIN, kind="max", note=_INDICES)

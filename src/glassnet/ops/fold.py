@@ -10,8 +10,9 @@
 so overlapping blocks sum. Each is the other's backward.
 
 Both loop over the kernel taps only, never over pixels: tap ``t`` of every block is one strided
-slice of the input (the sliding-window geometry of pooling, ``pool._taps``, which also skips the
-padding instead of materialising it).
+slice of the input (the sliding-window geometry of pooling,
+``glassnet.kernels.pooling.window_taps``, which also skips the padding instead of materialising
+it).
 
 Shapes (``O_i = floor((S_i + 2 p_i - d_i (k_i - 1) - 1) / s_i) + 1``, ``L = O_h O_w``):
     unfold: (N, C, H, W) -> (N, C k_h k_w, L)      fold: (N, C k_h k_w, L) -> (N, C, H, W)
@@ -27,8 +28,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..kernels.pooling import pool_output_size, spatial_windows, window_taps
 from ._util import check_floating, require_tensor, shape_str
-from .pool import _taps, pool_output_size
 
 Size = int | Sequence[int]
 
@@ -60,7 +61,8 @@ class _Blocks:
     ) -> None:
         self.spatial, self.kernel, self.padding = spatial, kernel, padding
         self.out = n_blocks(spatial, kernel, dilation, padding, stride)
-        self.taps = _taps(spatial, self.out, kernel, stride, padding, dilation)
+        geometry = (self.out, kernel, stride, padding, dilation)
+        self.taps = window_taps(spatial_windows((1, 1, *spatial), *geometry))
 
     def im2col(self, x: np.ndarray) -> np.ndarray:
         """(N, C, *S) -> (N, C K, L)."""

@@ -38,8 +38,9 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..kernels.pooling import along
 from ._util import check_floating, require_tensor, shape_str
-from .pool import AdaptiveAvgPool, _along
+from .pool import AdaptiveAvgPool
 
 # mode -> number of spatial dimensions it takes (None: 1, 2 or 3)
 _MODES: dict[str, int | None] = {
@@ -192,7 +193,7 @@ class Interpolate(Function):
             if len(taps) == 1 and taps[0][1] is None and _is_identity(taps[0][0], n):
                 continue
             a = interpolation_matrix(n, taps, dy.dtype)  # (O, I)
-            g = _along(g, a.T, 2 + axis)  # axis back to I
+            g = along(g, a.T, 2 + axis)  # axis back to I
         return np.ascontiguousarray(g)
 
 

@@ -1,0 +1,177 @@
+"""Max pooling's tap scan: which input of each window won, as PyTorch's scan picks it.
+
+PyTorch's max pooling scans each window in row-major order, ``if (val > max || isnan(val))
+{max = val; arg = tap}``: the first maximum wins ties, the last NaN wins, and a window with no
+finite value keeps its first in-bounds position. The gradient goes to the winner alone, so the
+backward needs exactly that tap. The separable maxima of ``glassnet.kernels.pooling`` give the
+values but not that order, so max pooling with gradient or indices replays the scan over all
+``k^d`` taps, every step one NumPy call on all windows at once (``TapWindows``).
+
+NumPy only: no Tensor, no autograd (``glassnet.ops.pool`` holds the ``Function``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .conv_gemm import conv_plan
+from .pooling import spatial_windows, window_taps
+from .scratch import scratch
+
+__all__ = ["TapWindows", "disjoint", "max_scan", "route_to_winners", "small_int"]
+
+
+def disjoint(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> bool:
+    """Windows never overlap when the stride covers the dilated kernel extent on every axis."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def small_int(n: int) -> type:
+    """The smallest integer type that holds tap ids ``0 .. n - 1``."""
+    return np.uint8 if n <= 255 else np.int16 if n <= 32767 else np.int32
+
+
+class TapWindows:
+    """Where kernel tap ``t`` of every pooling window reads, and where its window's result lives.
+
+    Both max and average pooling are loops over the kernel taps, each step one NumPy call on
+    *all* windows at once: tap ``t`` reads one slice of a source array and updates one slice of
+    the output. Two layouts provide those slices:
+
+    * **direct** (disjoint windows: the stride covers the dilated kernel on every axis, e.g. the
+      usual 2x2 / stride 2): every input is read once, so the source is ``x`` itself and tap
+      ``t`` a strided view of it (``window_taps``); the output is (N, C, *O).
+    * **packed** (overlapping windows): the convolution's packed layout (a ``ConvPlan`` of the
+      windows' geometry): the input, padded with ``fill`` and split into stride phases, is
+      flattened so that tap ``t`` of every window is one *contiguous* slice
+      ``ph[r_t, off_t : off_t + L]`` and the output a flat (L,) array. Packing costs one pass
+      over the input; it pays off when every input is read several times, as contiguous NumPy
+      loops run 5-15x faster than strided ones (docs/benchmarks.md has the measurements).
+
+    ``pairs(src, *outs)`` yields tap ``t``'s slices for every tap in scan order; the backward
+    runs the same pairs on the gradients (``grad_source`` / ``to_input``), adding where windows
+    overlap and assigning where they are disjoint.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        out: tuple[int, ...],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+    ) -> None:
+        self.shape, self.out = shape, out  # (N, C, *S), (*O)
+        self.nc, spatial = shape[0] * shape[1], shape[2:]
+        self.packed = self.nc > 0 and not disjoint(kernel, stride, dilation)
+        if self.packed:
+            span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            # widen the right padding where ceil_mode adds a window that overhangs it
+            hi = [
+                max(p, (o - 1) * s + e - n - p)
+                for n, o, s, e, p in zip(spatial, out, stride, span, padding)
+            ]
+            self.plan = conv_plan(spatial, kernel, stride, dilation, padding, hi, out)
+            self.length = self.plan.n_cols(self.nc)  # L: flat output slots computed
+            self.out_shape: tuple[int, ...] = (self.nc * self.plan.P,)
+        else:
+            self.taps = window_taps(spatial_windows(shape, out, kernel, stride, padding, dilation))
+            self.out_shape = shape[:2] + out
+
+    def source(self, x: np.ndarray, fill: float) -> np.ndarray:
+        """What the taps read: ``x`` (direct) or its packed form, ``fill`` in the padding."""
+        if not self.packed:
+            return x
+        return self.plan.pack_input(x.reshape(self.nc, 1, *x.shape[2:]), fill=fill)[0]
+
+    def pairs(self, src: np.ndarray, *outs: np.ndarray) -> Iterator[tuple[Any, ...]]:
+        """``(t, tap t's part of src, its part of each of outs)`` for every tap, in scan order.
+
+        ``outs`` are arrays in the output layout (``out_shape``); all parts of one step are
+        aligned: element ``j`` of each belongs to the same window.
+        """
+        if self.packed:
+            parts = [o[: self.length] for o in outs]
+            for t, (r, off) in enumerate(self.plan.taps):
+                yield (t, src[r, off : off + self.length], *parts)
+        else:
+            for t, o_sl, i_sl in self.taps:
+                yield (t, src[i_sl], *(o[o_sl] for o in outs))
+
+    def to_output(self, out: np.ndarray) -> np.ndarray:
+        """Output layout -> (N, C, *O)."""
+        if not self.packed:
+            return out
+        y = self.plan.unpack_output(out.reshape(1, -1), self.nc, None)  # (NC, 1, *O)
+        return y.reshape(self.shape[:2] + self.out)
+
+    def from_output(self, y: np.ndarray) -> np.ndarray:
+        """(N, C, *O) -> output layout (packed: zeros in the slots that are not outputs)."""
+        if not self.packed:
+            return y
+        return self.plan.pack_output(y.reshape(self.nc, 1, *self.out))[0]
+
+    def grad_source(self, dtype: Any) -> np.ndarray:
+        """A zero gradient in the source layout, for the backward to add the taps into."""
+        if not self.packed:
+            return np.zeros(self.shape, dtype)
+        shape = (len(self.plan.residues), self.nc * self.plan.P + self.plan.tail)
+        return scratch("pool.grad", shape, dtype, zero=True)
+
+    def to_input(self, dsrc: np.ndarray) -> np.ndarray:
+        """Gradient in the source layout -> (N, C, *S)."""
+        if not self.packed:
+            return dsrc
+        return self.plan.unpack_input(dsrc[None], self.nc).reshape(self.shape)
+
+
+def max_scan(
+    win: TapWindows,
+    src: np.ndarray,
+    best: np.ndarray,
+    arg: np.ndarray,
+    has_nan: bool,
+    skip: bool,
+) -> None:
+    """``if (val > max || isnan(val)) {max = val; arg = t}`` for every tap, all windows at once.
+
+    ``best`` starts at -inf, or at tap 0 (``skip``: tap 0 then needs no step, ``arg``
+    starting at 0; a NaN there is a win, as the scan's). ``np.maximum`` makes the same
+    updates as the scan (NaN sticks). ``arg += wins * (t - arg)`` sets the winners' tap
+    without a masked copy (slow in NumPy).
+    """
+    wins = np.empty(best.shape, bool)
+    step = np.empty(arg.shape, arg.dtype)
+    for t, v, b, a, w, st in win.pairs(src, best, arg, wins, step):
+        if skip and t == 0:
+            continue
+        np.greater(v, b, out=w)
+        if has_nan:
+            w |= np.isnan(v)
+        np.maximum(b, v, out=b)
+        np.subtract(t, a, out=st, casting="unsafe")
+        st *= w
+        a += st
+
+
+def route_to_winners(win: TapWindows, dy: np.ndarray, arg: np.ndarray) -> np.ndarray:
+    """Max pooling's backward: each window's ``dy`` goes to its winning tap ``arg``.
+
+    Shapes:
+        dy: (N, C, *O)   arg: output layout of ``win``   returns (N, C, *S)
+    """
+    d_y = win.from_output(dy)
+    hit = np.empty(d_y.shape, bool)
+    sent = np.empty(d_y.shape, dy.dtype)
+    dsrc = win.grad_source(dy.dtype)
+    for t, d, g, a, h, st in win.pairs(dsrc, d_y, arg, hit, sent):
+        won = np.equal(a, t, out=h)  # the windows tap t won
+        if win.packed:
+            d += np.multiply(g, won, out=st)
+        else:  # disjoint windows: each input belongs to one window at most
+            np.multiply(g, won, out=d)
+    return win.to_input(dsrc)
