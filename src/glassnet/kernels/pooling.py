@@ -62,9 +62,8 @@ def pool_output_size(
 class AxisWindows(NamedTuple):
     """The windows of one axis: ``out`` windows of ``kernel`` taps over ``size`` inputs.
 
-    Tap ``j`` of window ``o`` reads input ``o * stride - padding + j * dilation``. In the axis
-    padded by ``padding`` on the left (``pad``), that is index ``o * stride + j * dilation``,
-    so tap ``j`` of every window is the strided slice ``tap(j)``.
+    Tap ``j`` of window ``o`` reads input ``o * stride - padding + j * dilation``; for all
+    windows whose input is inside the axis, that is one strided slice (``reach``).
     """
 
     size: int
@@ -73,21 +72,6 @@ class AxisWindows(NamedTuple):
     stride: int
     padding: int
     dilation: int
-
-    @property
-    def padded(self) -> int:
-        """Length of the padded axis: covers every tap and every input."""
-        reach = (self.out - 1) * self.stride + self.dilation * (self.kernel - 1) + 1
-        return max(reach, self.padding + self.size)
-
-    @property
-    def needs_pad(self) -> bool:
-        return self.padding > 0 or self.padded > self.size
-
-    def tap(self, j: int) -> slice:
-        """Where tap ``j`` of every window lies in the padded axis."""
-        start = j * self.dilation
-        return slice(start, start + (self.out - 1) * self.stride + 1, self.stride)
 
     def reach(self, j: int) -> tuple[slice, slice] | None:
         """Tap ``j``'s outputs whose input lies inside the axis, and those inputs; None if none.
@@ -103,10 +87,6 @@ class AxisWindows(NamedTuple):
             return None
         start = lo * self.stride + shift
         return slice(lo, hi), slice(start, start + (hi - lo - 1) * self.stride + 1, self.stride)
-
-    def inside(self) -> slice:
-        """Where the inputs lie in the padded axis."""
-        return slice(self.padding, self.padding + self.size)
 
     def first_inside(self) -> np.ndarray:
         """(O,) the first tap of each window that reads an input (PyTorch's scan starts there).
