@@ -21,12 +21,7 @@ from .conv_gemm import conv_plan
 from .pooling import spatial_windows, window_taps
 from .scratch import scratch
 
-__all__ = ["TapWindows", "disjoint", "max_scan", "route_to_winners", "small_int"]
-
-
-def disjoint(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> bool:
-    """Windows never overlap when the stride covers the dilated kernel extent on every axis."""
-    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+__all__ = ["TapWindows", "max_scan", "route_to_winners", "small_int"]
 
 
 def small_int(n: int) -> type:
@@ -37,7 +32,7 @@ def small_int(n: int) -> type:
 class TapWindows:
     """Where kernel tap ``t`` of every pooling window reads, and where its window's result lives.
 
-    Both max and average pooling are loops over the kernel taps, each step one NumPy call on
+    The scan is a loop over the kernel taps in PyTorch's order, each step one NumPy call on
     *all* windows at once: tap ``t`` reads one slice of a source array and updates one slice of
     the output. Two layouts provide those slices:
 
@@ -67,7 +62,8 @@ class TapWindows:
     ) -> None:
         self.shape, self.out = shape, out  # (N, C, *S), (*O)
         self.nc, spatial = shape[0] * shape[1], shape[2:]
-        self.packed = self.nc > 0 and not disjoint(kernel, stride, dilation)
+        self.wins = spatial_windows(shape, out, kernel, stride, padding, dilation)
+        self.packed = self.nc > 0 and not all(w.disjoint for w in self.wins)
         if self.packed:
             span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
             # widen the right padding where ceil_mode adds a window that overhangs it
@@ -79,7 +75,7 @@ class TapWindows:
             self.length = self.plan.n_cols(self.nc)  # L: flat output slots computed
             self.out_shape: tuple[int, ...] = (self.nc * self.plan.P,)
         else:
-            self.taps = window_taps(spatial_windows(shape, out, kernel, stride, padding, dilation))
+            self.taps = window_taps(self.wins)
             self.out_shape = shape[:2] + out
 
     def source(self, x: np.ndarray, fill: float) -> np.ndarray:
@@ -129,25 +125,33 @@ class TapWindows:
         return self.plan.unpack_input(dsrc[None], self.nc).reshape(self.shape)
 
 
-def max_scan(
-    win: TapWindows,
-    src: np.ndarray,
-    best: np.ndarray,
-    arg: np.ndarray,
-    has_nan: bool,
-    skip: bool,
-) -> None:
+def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``if (val > max || isnan(val)) {max = val; arg = t}`` for every tap, all windows at once.
 
-    ``best`` starts at -inf, or at tap 0 (``skip``: tap 0 then needs no step, ``arg``
-    starting at 0; a NaN there is a win, as the scan's). ``np.maximum`` makes the same
-    updates as the scan (NaN sticks). ``arg += wins * (t - arg)`` sets the winners' tap
-    without a masked copy (slow in NumPy).
+    Returns the maxima (N, C, *O) and the winning tap of each window in ``win``'s output
+    layout. ``np.maximum`` makes the same updates as the scan (NaN sticks), and
+    ``arg += wins * (t - arg)`` sets the winners' tap without a masked copy (slow in NumPy).
+    The scan starts at -inf with ``arg`` 0, or, on the packed layout, where every tap covers
+    every window, from tap 0 itself (a NaN there wins, as in the scan). Windows that end at
+    -inf (no finite value) get PyTorch's first in-bounds tap afterwards.
+
+    Shapes:
+        x: (N, C, *S)   returns y: (N, C, *O), arg: ``win.out_shape``
     """
+    src = win.source(x, fill=-np.inf)
+    kernel = tuple(w.kernel for w in win.wins)
+    tap_type = small_int(int(np.prod(kernel)))
+    arg: np.ndarray = np.zeros(win.out_shape, tap_type)
+    # running maximum; on the packed layout tap 0 fills it (below)
+    best = (
+        np.empty(win.out_shape, x.dtype) if win.packed else np.full(win.out_shape, -np.inf, x.dtype)
+    )
+    has_nan = bool(np.isnan(x).any())
     wins = np.empty(best.shape, bool)
     step = np.empty(arg.shape, arg.dtype)
     for t, v, b, a, w, st in win.pairs(src, best, arg, wins, step):
-        if skip and t == 0:
+        if t == 0 and win.packed:
+            np.copyto(b, v)  # tap 0 starts the scan, arg 0
             continue
         np.greater(v, b, out=w)
         if has_nan:
@@ -156,6 +160,15 @@ def max_scan(
         np.subtract(t, a, out=st, casting="unsafe")
         st *= w
         a += st
+    y = win.to_output(best)
+    dead = y == -np.inf  # (N, C, *O) no finite value: PyTorch keeps the first in-bounds tap
+    if dead.any():
+        first = [np.minimum(w.first_inside(), w.kernel - 1) for w in win.wins]  # per axis (O,)
+        start = np.ravel_multi_index(np.meshgrid(*first, indexing="ij"), kernel)
+        fixed = win.to_output(arg).copy()
+        np.copyto(fixed, np.broadcast_to(start.astype(tap_type), y.shape), where=dead)
+        arg = win.from_output(fixed).copy()
+    return y, arg
 
 
 def route_to_winners(win: TapWindows, dy: np.ndarray, arg: np.ndarray) -> np.ndarray:

@@ -73,6 +73,11 @@ class AxisWindows(NamedTuple):
     padding: int
     dilation: int
 
+    @property
+    def disjoint(self) -> bool:
+        """Windows never overlap: the stride covers the dilated kernel extent."""
+        return self.stride >= self.dilation * (self.kernel - 1) + 1
+
     def reach(self, j: int) -> tuple[slice, slice] | None:
         """Tap ``j``'s outputs whose input lies inside the axis, and those inputs; None if none.
 
@@ -161,25 +166,21 @@ def window_reduce(x: np.ndarray, wins: list[AxisWindows], reduce: np.ufunc) -> n
     return y
 
 
-def spread_window_sums(
-    g: np.ndarray, wins: list[AxisWindows], shape: tuple[int, ...]
-) -> np.ndarray:
+def spread_window_sums(g: np.ndarray, wins: list[AxisWindows]) -> np.ndarray:
     """The adjoint of the window sums: every window's ``g`` added back onto each of its inputs.
 
     Shapes:
-        g: (N, C, *O)   returns (N, C, *S) = ``shape``
+        g: (N, C, *O)   returns (N, C, *S)
     """
     for axis in reversed(range(2, 2 + len(wins))):
         win = wins[axis - 2]
         dsrc = np.zeros(g.shape[:axis] + (win.size,) + g.shape[axis + 1 :], g.dtype)
-        disjoint = win.stride >= win.dilation * (win.kernel - 1) + 1
         for o_sl, i_sl in axis_pairs(win, axis):
-            if disjoint:  # each input is in one window at most: assign, no read-add-write
+            if win.disjoint:  # each input is in one window at most: assign, no read-add-write
                 dsrc[i_sl] = g[o_sl]
             else:
                 dsrc[i_sl] += g[o_sl]
         g = dsrc
-    assert g.shape == shape
     return g
 
 
@@ -203,13 +204,13 @@ def winner_index(arg: np.ndarray, wins: list[AxisWindows]) -> np.ndarray:
         shape = [1] * arg.ndim
         shape[2 + axis] = -1
         start = np.arange(win.out) * win.stride - win.padding  # (O,) input read by tap 0
-        first = win.first_inside()
         flat += (start * st).reshape(shape)
-        if (first >= win.kernel).any():  # windows of padding only on this axis
-            moved = (first * win.dilation * st).reshape(shape) - (taps[axis] * win.dilation * st)[
-                arg
-            ]
-            flat += np.where((first >= win.kernel).reshape(shape), moved, 0)
+        first = win.first_inside()
+        outside = first >= win.kernel  # (O,) windows of padding only on this axis
+        if outside.any():  # their coordinate is start + first * d, not start + tap * d
+            tap_offset = (taps[axis] * win.dilation * st)[arg]  # (N, C, *O)
+            moved = (first * win.dilation * st).reshape(shape) - tap_offset
+            flat += np.where(outside.reshape(shape), moved, 0)
     return flat
 
 

@@ -1,13 +1,13 @@
 """Pooling: max, average and adaptive (max/average) pooling over 1, 2 or 3 spatial dimensions.
 
 One N-d core per kind serves the 1-, 2- and 3-d functional forms; the loops live in
-``glassnet.kernels.pooling`` and run over kernel taps (or adaptive-bin offsets), each step
-touching all output positions at once, never over pixels. Window sums (average pooling) and
-window maxima alone (max pooling without gradient or indices) are separable and run one axis at
-a time; max pooling with gradient or indices replays PyTorch's scan over the ``k^d`` taps
-(``TapWindows``: strided views of the input when windows are disjoint, contiguous slices of the
-convolution's packed layout when they overlap). The textbook forms are in
-``glassnet.ops.reference``.
+``glassnet.kernels.pooling`` and ``glassnet.kernels.pool_scan`` and run over kernel taps (or
+adaptive-bin offsets), each step touching all output positions at once, never over pixels.
+Window sums (average pooling) and window maxima alone (max pooling without gradient or indices)
+are separable and run one axis at a time; max pooling with gradient or indices replays PyTorch's
+scan over the ``k^d`` taps (``TapWindows``: strided views of the input when windows are
+disjoint, contiguous slices of the convolution's packed layout when they overlap). The textbook
+forms are in ``glassnet.ops.reference``.
 
 PyTorch conventions matched exactly:
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..kernels.pool_scan import TapWindows, max_scan, route_to_winners, small_int
+from ..kernels.pool_scan import TapWindows, max_scan, route_to_winners
 from ..kernels.pooling import (
     adaptive_maxima,
     along,
@@ -56,8 +56,10 @@ from ._util import AXES, check_floating, shape_str, specialize
 class MaxPool(Function):
     """y[n, c, o] = max over the window of o (padding is -inf); the gradient goes to the argmax.
 
-    A loop over the kernel taps (``TapWindows``). Without gradient or indices it is a running
-    ``np.maximum``. Otherwise each step also replays PyTorch's scan ``if (val > max ||
+    Without gradient or indices only the maxima are needed, and a max over a box is the max of
+    its row maxima: ``window_reduce`` takes them one axis at a time. Otherwise a loop over the
+    kernel taps (``max_scan`` on ``TapWindows``, ``glassnet.kernels.pool_scan``) replays PyTorch's
+    scan ``if (val > max ||
     isnan(val)) {max = val; arg = tap}`` on all windows at once, recording the winning tap:
     ties keep the first maximum in scan order, a NaN wins (the last NaN), an all -inf window
     keeps its first in-bounds position, padding never wins. Backward sends ``dy`` to the winning
@@ -84,28 +86,10 @@ class MaxPool(Function):
             # the maxima alone: separable, one axis at a time (NaN propagates, as PyTorch)
             return window_reduce(x, wins, np.maximum)
         self.win = win = TapWindows(x.shape, out_size, kernel_size, stride, padding, dilation)
-        src = win.source(x, fill=-np.inf)
-        tap_type = small_int(int(np.prod(kernel_size)))
-        arg: np.ndarray = np.zeros(win.out_shape, tap_type)  # winning tap, output layout
-        if win.packed:  # every tap covers every window: tap 0 starts the scan
-            best = np.empty(win.out_shape, x.dtype)
-            _, first_tap, _ = next(win.pairs(src, best))
-            best[: win.length] = first_tap
-        else:
-            best = np.full(win.out_shape, -np.inf, x.dtype)  # running maximum
-        max_scan(win, src, best, arg, has_nan=bool(np.isnan(x).any()), skip=win.packed)
-        y = win.to_output(best)
-        dead = y == -np.inf  # (N, C, *O) no finite value: PyTorch keeps the first in-bounds tap
-        if dead.any():
-            first = [np.minimum(w.first_inside(), w.kernel - 1) for w in wins]  # per axis (O,)
-            start = np.ravel_multi_index(np.meshgrid(*first, indexing="ij"), kernel_size)
-            fixed = win.to_output(arg).copy()
-            np.copyto(fixed, np.broadcast_to(start.astype(tap_type), y.shape), where=dead)
-            arg = win.from_output(fixed).copy()
-        self.arg = arg
+        y, self.arg = max_scan(win, x)  # the winning tap of each window, in win's layout
         if not return_indices:
             return y
-        return y, winner_index(win.to_output(arg), wins)
+        return y, winner_index(win.to_output(self.arg), wins)
 
     def backward(self, dy: np.ndarray, *_: Any) -> np.ndarray:
         return route_to_winners(self.win, dy, self.arg)
@@ -138,7 +122,6 @@ class AvgPool(Function):
         spatial = x.shape[2:]
         ones = (1,) * len(spatial)
         self.wins = spatial_windows(x.shape, out_size, kernel_size, stride, padding, ones)
-        self.shape = x.shape
         y = window_reduce(x, self.wins, np.add)  # window sums; padding adds 0
         self.div = avg_divisor(
             spatial, out_size, kernel_size, stride, padding, count_include_pad, divisor_override
@@ -148,7 +131,7 @@ class AvgPool(Function):
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         div = self.div if isinstance(self.div, float) else self.div.astype(dy.dtype)
-        return spread_window_sums(dy / div, self.wins, self.shape)
+        return spread_window_sums(dy / div, self.wins)
 
 
 # ---------------------------------------------------------------------------- adaptive pooling
