@@ -453,3 +453,36 @@ def test_backward_through_10000_steps_matches_torch() -> None:
     ((y_t * y_t).sum() + c_t.sum()).backward()
     assert_close(xg.grad, xt.grad, rtol=1e-9, atol=1e-11)
     assert_close(lstm.weight_hh_l0.grad, ref.weight_hh_l0.grad, rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------- saturated gates
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_saturated_lstm_gates_match_torch(dtype: str, ragged: bool) -> None:
+    """Pre-activations of +-1e4 drive ``exp`` past its range (inf): the gates must come out as
+    exact 0 / 1 (and g as +-1) like PyTorch's, with no overflow warning (warnings are errors
+    here) and no NaN, on the dense and the masked (ragged) step loops."""
+    T, N, D, H = 6, 3, 4, 5
+    lstm = glassnet.nn.LSTM(D, H, rng=np.random.default_rng(0)).to(dtype)
+    ref = torch.nn.LSTM(D, H).to(getattr(torch, dtype))
+    ref.load_state_dict({a: torch.from_numpy(b) for a, b in lstm.state_dict().items()})
+    x = (np.random.default_rng(1).standard_normal((T, N, D)) * 1e4).astype(dtype)
+    lengths = [6, 4, 2] if ragged else None
+    xg, xt = glassnet.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    if lengths is None:
+        (y, (h, c)), (y_t, (h_t, c_t)) = lstm(xg), ref(xt)
+        y_, yt_ = y, y_t
+    else:
+        pg = glassnet.nn.utils.rnn.pack_padded_sequence(xg, lengths)
+        pt = torch.nn.utils.rnn.pack_padded_sequence(xt, lengths)
+        (y, (h, c)), (y_t, (h_t, c_t)) = lstm(pg), ref(pt)
+        y_, yt_ = y.data, y_t.data
+    assert np.isfinite(y_.numpy()).all() and np.isfinite(c.numpy()).all()
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    assert_close(y_, yt_, rtol=tol, atol=tol)
+    assert_close(h, h_t, rtol=tol, atol=tol)
+    assert_close(c, c_t, rtol=tol, atol=tol)
+    (y_.sum() + c.sum()).backward()
+    (yt_.sum() + c_t.sum()).backward()
+    assert_close(xg.grad, xt.grad, rtol=tol, atol=tol)
+    assert_close(lstm.weight_hh_l0.grad, ref.weight_hh_l0.grad, rtol=tol, atol=tol)

@@ -7,8 +7,10 @@ these loops (argument checks, buffers, the bulk weight gradients) is
 * Rolled gate rows: PyTorch's rows (i, f, g, o) become (o, i, f, g) (:func:`kernel_rows`), so
   the three sigmoid gates are the first 3H rows and, in backward, the three gates driven by dc
   (i, f, g) are one contiguous block.
-* Sigmoid via halved tanh: sigmoid(a) = 0.5 + 0.5 tanh(a / 2). The sigmoid rows of the weights and
-  bias are halved once (:func:`input_projections`), so one ``tanh`` call covers all four gates.
+* One ``exp`` for all four gates: sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1.
+  The sigmoid rows of the weights and bias are negated and the g rows scaled by -2 once
+  (:func:`input_projections`), so a step's activations are ``exp``, ``+ 1`` and two divisions
+  (NumPy's float32 ``exp`` costs about half its ``tanh``; docs/benchmarks.md).
 * Feature-major arrays, batch last: gates (4, H, N), states (P, N) and (H, N), so each gate is a
   contiguous block and the recurrent product is ``W_hh (4H, P) @ h (P, N)`` (the faster GEMM
   orientation for small batches; docs/benchmarks.md).
@@ -51,23 +53,32 @@ def input_projections(
     """All input projections up front, and the recurrent weights the step loop multiplies by.
 
     Returns ``gates`` (T, 4, H, N), ``gates[t] = W_ih x_t^T + b`` in one batched GEMM, and
-    ``w_hh`` (4H, P); both in rolled rows with the sigmoid rows halved (module docstring).
+    ``w_hh`` (4H, P); both in rolled rows, the sigmoid rows negated and the g rows scaled by -2
+    (module docstring).
 
     Shapes:
         x3: (T, N, D)   w_ih: (4H, D)   w_hh: (4H, P)   b_ih, b_hh: (4H,) or None
     """
     T, N, _ = x3.shape
     H = w_ih.shape[0] // 4
-    wih = kernel_rows(w_ih, H)  # (4H, D)
-    wih[: 3 * H] *= 0.5
-    whh = kernel_rows(w_hh, H)  # (4H, P)
-    whh[: 3 * H] *= 0.5
+    wih = exp_rows(w_ih, H)  # (4H, D)
+    whh = exp_rows(w_hh, H)  # (4H, P)
     gates = np.matmul(wih, x3.transpose(0, 2, 1)).reshape(T, 4, H, N)
     if b_ih is not None:
-        b = kernel_rows(b_ih + b_hh, H)  # (4H,)
-        b[: 3 * H] *= 0.5
+        b = exp_rows(b_ih + b_hh, H)  # (4H,)
         gates += b.reshape(4, H, 1)
     return gates, whh
+
+
+def exp_rows(a: np.ndarray, H: int) -> np.ndarray:
+    """PyTorch's gate rows (i, f, g, o) -> the kernel's (o, i, f, g), scaled for the step's
+    ``exp``: -1 on the sigmoid rows, -2 on the g rows, so a scaled pre-activation z gives each
+    gate as ``1 / (1 + exp(z))`` (g: ``2 s - 1``). A new array, written in one pass."""
+    rows = np.empty_like(a)
+    np.multiply(a[3 * H :], -1, out=rows[:H])  # o
+    np.multiply(a[: 2 * H], -1, out=rows[H : 3 * H])  # i, f
+    np.multiply(a[2 * H : 3 * H], -2, out=rows[3 * H :])  # g
+    return rows
 
 
 def forward_steps(
@@ -94,7 +105,8 @@ def forward_steps(
     if not reverse:
         hs[0], cs[0] = h0.T, c0.T
     if plan.ragged or plan.reset_steps:
-        _masked_forward_steps(gates, hs, cs, tanh_cs, ms, whh, w_hr, h0, c0, plan, reverse)
+        with np.errstate(over="ignore"):  # exp overflow: see the loop below
+            _masked_forward_steps(gates, hs, cs, tanh_cs, ms, whh, w_hr, h0, c0, plan, reverse)
         return
     if reverse:
         hs[plan.T], cs[plan.T] = h0.T, c0.T
@@ -115,23 +127,28 @@ def forward_steps(
         views = [v[::-1] for v in views]
     # ufuncs bound to locals and called with a positional ``out``: less overhead per call, which
     # is most of a step at batch 1 (docs/benchmarks.md)
-    mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
-    half = gates.dtype.type(0.5)
-    for a, sig, o, i, f, g, h_prev, c_prev, c, tanh_c, h, m in zip(*views):
-        mm(whh, h_prev, hh)
-        add(a, hh, a)  # a = W_ih x + b + W_hh h_{t-1} (sigmoid rows halved)
-        tanh(a, a)  # g = tanh(a_g); the o, i, f rows hold tanh(a / 2)
-        mul(sig, half, sig)  # sigmoid(a) = 0.5 + 0.5 tanh(a / 2) on the o, i, f rows
-        add(sig, half, sig)
-        mul(f, c_prev, c)  # c_t = f * c_{t-1} + i * g
-        mul(i, g, ig)
-        add(c, ig, c)
-        tanh(c, tanh_c)
-        if ms is None:
-            mul(o, tanh_c, h)  # h_t = o * tanh(c_t)
-        else:
-            mul(o, tanh_c, m)  # m_t = o * tanh(c_t), h_t = W_hr m_t
-            mm(w_hr, m, h)  # type: ignore[arg-type]
+    mm, add, sub, mul, div, exp, tanh = (
+        np.matmul, np.add, np.subtract, np.multiply, np.divide, np.exp, np.tanh
+    )  # fmt: skip
+    one, two = gates.dtype.type(1), gates.dtype.type(2)
+    with np.errstate(over="ignore"):  # exp(z) = inf is a saturated gate, not an error
+        for a, sig, o, i, f, g, h_prev, c_prev, c, tanh_c, h, m in zip(*views):
+            mm(whh, h_prev, hh)
+            add(a, hh, a)  # z = -(W_ih x + b + W_hh h_{t-1}), the g rows -2 (...)
+            exp(a, a)  # exp(z); inf where z > ~88 (float32), and 1 / (1 + inf) = 0 is right
+            add(a, one, a)
+            div(one, sig, sig)  # o, i, f = sigmoid(a) = 1 / (1 + exp(-a))
+            div(two, g, g)  # g = tanh(a_g) = 2 sigmoid(2 a_g) - 1
+            sub(g, one, g)
+            mul(f, c_prev, c)  # c_t = f * c_{t-1} + i * g
+            mul(i, g, ig)
+            add(c, ig, c)
+            tanh(c, tanh_c)
+            if ms is None:
+                mul(o, tanh_c, h)  # h_t = o * tanh(c_t)
+            else:
+                mul(o, tanh_c, m)  # m_t = o * tanh(c_t), h_t = W_hr m_t
+                mm(w_hr, m, h)  # type: ignore[arg-type]
 
 
 def _masked_forward_steps(*arrays: Any) -> None:
@@ -152,10 +169,11 @@ def _masked_forward_steps(*arrays: Any) -> None:
         g4, a = gates[t, :, :, :B], all_gates[t, :, :B]  # (4, H, B) and (4H, B): o, i, f, g
         np.matmul(whh, h_prev, out=hh[:, :B])
         a += hh[:, :B]
-        np.tanh(a, out=a)
-        sig = a[: 3 * H]  # sigmoid = 0.5 + 0.5 tanh(a / 2) on the o, i, f rows
-        sig *= 0.5
-        sig += 0.5
+        np.exp(a, out=a)  # the activations of forward_steps
+        a += 1
+        np.divide(1, a[: 3 * H], out=a[: 3 * H])  # o, i, f = 1 / (1 + exp(-a))
+        np.divide(2, g4[3], out=g4[3])  # g = 2 sigmoid(2 a_g) - 1
+        g4[3] -= 1
         c = cs[io, :, :B]
         np.multiply(g4[2], c_prev, out=c)  # c_t = f * c_{t-1} + i * g
         np.multiply(g4[1], g4[3], out=ig[:, :B])
