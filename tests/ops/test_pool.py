@@ -233,9 +233,18 @@ def test_nan_and_neg_inf_follow_pytorch():
     """NaN wins its windows (last NaN in scan order); an all -inf window keeps its first index."""
     x = np.random.default_rng(6).standard_normal((1, 2, 5, 5))
     x[0, 0, 1, 1] = x[0, 0, 1, 2] = np.nan
+    x[0, 0, 2, 2] = x[0, 0, 3, 3] = np.nan  # two NaN in one 2x2 window: the last one wins
     x[0, 1] = -np.inf
     x[0, 1, 4, 4] = 0.0
     cases = [
+        (  # disjoint windows (the direct taps), then with partial windows at the edge
+            lambda t: F.max_pool2d(t, 2, 2, return_indices=True),
+            lambda t: TF.max_pool2d(t, 2, 2, return_indices=True),
+        ),
+        (
+            lambda t: F.max_pool2d(t, 2, 2, ceil_mode=True, return_indices=True),
+            lambda t: TF.max_pool2d(t, 2, 2, ceil_mode=True, return_indices=True),
+        ),
         (
             lambda t: F.max_pool2d(t, 3, 1, 1, return_indices=True),
             lambda t: TF.max_pool2d(t, 3, 1, 1, return_indices=True),

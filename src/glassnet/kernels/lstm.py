@@ -199,7 +199,7 @@ def backward_factors(
 
     ``dgates`` (k, 4, H, N) gets, per gate, d(pre-activation) / d(the gradient that drives it):
     dm_t for o, dc_t for i, f, g. ``dc_dm`` (k, H, N) gets d c-gradient / d m-gradient. The
-    pre-activations are the true ones (not halved): the gradients meet the unhalved weights.
+    pre-activations are the true ones (not scaled): the gradients meet the unscaled weights.
     """
     o, i, f, g = gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
     # sigmoid gates, sigmoid' = s (1 - s), times what each gate multiplies in the forward:

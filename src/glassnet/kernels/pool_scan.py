@@ -77,6 +77,19 @@ class TapWindows:
         else:
             self.taps = window_taps(self.wins)
             self.out_shape = shape[:2] + out
+        # tap 0 reaches every window (packed: its slice spans all of them; direct: no window
+        # starts in the padding), so a scan can start from a copy of it
+        full = (slice(None),) * 2 + tuple(slice(0, o) for o in out)
+        self.first_tap_covers = self.packed or (
+            bool(self.taps) and self.taps[0][0] == 0 and self.taps[0][1] == full
+        )
+        # the windows tile the input (disjoint, no gaps, no padding, nothing left over), so
+        # the direct taps write every input exactly once
+        self.tiles = not self.packed and all(
+            w.padding == 0 and w.dilation == 1 and w.stride == w.kernel == w.size // w.out
+            and w.size % w.kernel == 0
+            for w in self.wins
+        )  # fmt: skip
 
     def source(self, x: np.ndarray, fill: float) -> np.ndarray:
         """What the taps read: ``x`` (direct) or its packed form, ``fill`` in the padding."""
@@ -113,8 +126,8 @@ class TapWindows:
 
     def grad_source(self, dtype: Any) -> np.ndarray:
         """A zero gradient in the source layout, for the backward to add the taps into."""
-        if not self.packed:
-            return np.zeros(self.shape, dtype)
+        if not self.packed:  # every input assigned once where the windows tile it
+            return (np.empty if self.tiles else np.zeros)(self.shape, dtype)
         shape = (len(self.plan.residues), self.nc * self.plan.P + self.plan.tail)
         return scratch("pool.grad", shape, dtype, zero=True)
 
@@ -131,9 +144,9 @@ def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns the maxima (N, C, *O) and the winning tap of each window in ``win``'s output
     layout. ``np.maximum`` makes the same updates as the scan (NaN sticks), and
     ``arg += wins * (t - arg)`` sets the winners' tap without a masked copy (slow in NumPy).
-    The scan starts at -inf with ``arg`` 0, or, on the packed layout, where every tap covers
-    every window, from tap 0 itself (a NaN there wins, as in the scan). Windows that end at
-    -inf (no finite value) get PyTorch's first in-bounds tap afterwards.
+    NaN is rare, so the scan first runs without the ``isnan`` test, and again with it only if a
+    maximum came out NaN (a window holds a NaN exactly when its maximum is NaN). Windows that
+    end at -inf (no finite value) get PyTorch's first in-bounds tap afterwards.
 
     Shapes:
         x: (N, C, *S)   returns y: (N, C, *O), arg: ``win.out_shape``
@@ -141,26 +154,11 @@ def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     src = win.source(x, fill=-np.inf)
     kernel = tuple(w.kernel for w in win.wins)
     tap_type = small_int(int(np.prod(kernel)))
-    arg: np.ndarray = np.zeros(win.out_shape, tap_type)
-    # running maximum; on the packed layout tap 0 fills it (below)
-    best = (
-        np.empty(win.out_shape, x.dtype) if win.packed else np.full(win.out_shape, -np.inf, x.dtype)
-    )
-    has_nan = bool(np.isnan(x).any())
-    wins = np.empty(best.shape, bool)
-    step = np.empty(arg.shape, arg.dtype)
-    for t, v, b, a, w, st in win.pairs(src, best, arg, wins, step):
-        if t == 0 and win.packed:
-            np.copyto(b, v)  # tap 0 starts the scan, arg 0
-            continue
-        np.greater(v, b, out=w)
-        if has_nan:
-            w |= np.isnan(v)
-        np.maximum(b, v, out=b)
-        np.subtract(t, a, out=st, casting="unsafe")
-        st *= w
-        a += st
+    best, arg = _scan_taps(win, src, x.dtype, tap_type, nan=False)
     y = win.to_output(best)
+    if np.isnan(y).any():  # replay with the NaN rule: the last NaN of a window wins
+        best, arg = _scan_taps(win, src, x.dtype, tap_type, nan=True)
+        y = win.to_output(best)
     dead = y == -np.inf  # (N, C, *O) no finite value: PyTorch keeps the first in-bounds tap
     if dead.any():
         first = [np.minimum(w.first_inside(), w.kernel - 1) for w in win.wins]  # per axis (O,)
@@ -169,6 +167,43 @@ def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.copyto(fixed, np.broadcast_to(start.astype(tap_type), y.shape), where=dead)
         arg = win.from_output(fixed).copy()
     return y, arg
+
+
+def _scan_taps(
+    win: TapWindows, src: np.ndarray, dtype: Any, tap_type: type, nan: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The running maximum and winning tap over all taps of ``win`` (``nan``: the NaN rule).
+
+    The scan starts at -inf with ``arg`` 0, or, where tap 0 reaches every window (always on the
+    packed layout), from tap 0 itself (a NaN there wins, as in the scan). A direct tap, a
+    strided view, is first copied out contiguously: one strided pass instead of two (the
+    comparison and the maximum).
+
+    Shapes:
+        src: ``win.source``   returns best, arg: ``win.out_shape``
+    """
+    from_tap0 = win.first_tap_covers
+    best = np.empty(win.out_shape, dtype) if from_tap0 else np.full(win.out_shape, -np.inf, dtype)
+    arg: np.ndarray = np.zeros(win.out_shape, tap_type)
+    wins = np.empty(best.shape, bool)
+    step = np.empty(arg.shape, arg.dtype)
+    tap = None if win.packed else np.empty(best.shape, dtype)
+    outs = (best, arg, wins, step) + (() if tap is None else (tap,))
+    for t, v, b, a, w, st, *tp in win.pairs(src, *outs):
+        if t == 0 and from_tap0:
+            np.copyto(b, v)  # tap 0 starts the scan, arg 0
+            continue
+        if tp:
+            np.copyto(tp[0], v)
+            v = tp[0]
+        np.greater(v, b, out=w)
+        if nan:
+            w |= np.isnan(v)
+        np.maximum(b, v, out=b)
+        np.subtract(t, a, out=st, casting="unsafe")
+        st *= w
+        a += st
+    return best, arg
 
 
 def route_to_winners(win: TapWindows, dy: np.ndarray, arg: np.ndarray) -> np.ndarray:

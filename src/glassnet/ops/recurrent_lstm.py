@@ -7,7 +7,7 @@ PyTorch's equations and gate rows (i, f, g, o)::
     c' = f * c + i * g                              h' = o * tanh(c')  (then W_hr h' with proj_size)
 
 The step loops live in ``glassnet.kernels.lstm``, which says how the arithmetic is arranged for
-speed (rolled gate rows, sigmoid via halved tanh, feature-major arrays); this op chooses them,
+speed (rolled gate rows, one exp for all four gates, feature-major arrays); this op chooses them,
 provides their buffers, and computes the weight, bias and input gradients after the BPTT loop as
 single large matmuls. The public shapes stay batch-major (T, N, .). The textbook form of the
 same layer, forward and BPTT as plain loops over time: ``glassnet.ops.reference.LSTM``.
