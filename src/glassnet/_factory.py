@@ -42,8 +42,9 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
     A tensor comes back as it is (cast if ``dtype`` differs, staying in the graph); a NumPy
     array of the requested dtype is shared, not copied, and keeps its dtype (float64 stays
-    float64); Python floats and lists of them get the default dtype (float32 unless changed),
-    Python ints int64, bools bool.
+    float64); Python data gets PyTorch's dtype: floats the default dtype (float32 unless
+    changed), ints int64, bools bool, and NumPy scalars or arrays inside a list their own dtype,
+    promoted as ``torch.promote_types`` does (``[np.float64(1.0)]`` is float64).
 
     >>> import numpy as np
     >>> a = np.zeros(2)

@@ -25,15 +25,58 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
             arr = np.asarray(data.detach().cpu().numpy())
         else:
             arr = np.asarray(data)
-            if arr.dtype == np.float64 and dtype is None:  # a given dtype applies unrounded
-                arr = arr.astype(get_default_dtype())
-            elif arr.dtype.kind == "i":
-                arr = arr.astype(np.int64, copy=False)
+            if dtype is None and arr.dtype.kind in "biufc":  # a given dtype applies unrounded
+                arr = arr.astype(_python_data_dtype(data), copy=False)
         if arr.dtype == object:
             raise TypeError(f"cannot make a tensor from {type(data).__name__}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
+
+
+_PY_SCALARS = (bool, int, float, complex)
+_PY_SCALAR_SET = frozenset(_PY_SCALARS)
+
+
+def _python_data_dtype(data: Any) -> np.dtype:
+    """The dtype PyTorch gives a Python scalar or nested sequence: its elements' types promoted.
+
+    A Python float counts as the default dtype, an int as int64, a bool as bool, a complex as
+    the default dtype's complex; a NumPy scalar or array, or a tensor, inside the sequence as its
+    own dtype (``torch.tensor([np.float64(1)])`` is float64, ``[np.int32(1)]`` int32). As in
+    ``torch.promote_types``, the highest kind wins (bool < integer < floating < complex) and
+    only the dtypes of that kind decide its size (int32 with a float gives the default float),
+    except that complex takes the precision of the floats beside it. No elements: the default.
+    """
+    found: set[Any] = set()
+    _element_types(data, found)
+    floating = get_default_dtype()
+    complex_ = np.result_type(floating, np.complex64)
+    scalar = {bool: np.dtype(bool), int: np.dtype(np.int64), float: floating, complex: complex_}
+    dtypes = [scalar.get(t, t) for t in found]
+    if not dtypes:
+        return floating
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    top = max(rank[d.kind] for d in dtypes)
+    same = [d for d in dtypes if rank[d.kind] == top or (top == 3 and d.kind == "f")]
+    return np.result_type(*same)
+
+
+def _element_types(data: Any, found: set[Any]) -> None:
+    """Add the leaf types of ``data`` to ``found``: Python scalar types, or dtypes."""
+    if not isinstance(data, (list, tuple)):
+        data = [data]
+    types = set(map(type, data))
+    found |= types & _PY_SCALAR_SET
+    if types <= _PY_SCALAR_SET:  # the common case: no element needs a closer look
+        return
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            _element_types(item, found)
+        elif isinstance(item, Tensor):
+            found.add(item.data.dtype)
+        elif type(item) not in _PY_SCALARS:  # np.float64 subclasses float: not a Python float
+            found.add(np.asarray(item).dtype)  # NumPy scalars and arrays, torch tensors, ...
 
 
 class Tensor:
