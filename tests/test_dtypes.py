@@ -88,3 +88,76 @@ def test_dtype_of_python_data_is_pytorchs(data, default):
 def test_tensors_inside_a_list_keep_their_dtype():
     t = glassnet.tensor([glassnet.tensor(1.0, dtype=glassnet.float64), glassnet.tensor(2.0)])
     assert t.dtype == np.float64 and t.tolist() == [1.0, 2.0]
+
+
+PROMOTED = ["float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool"]
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "maximum": lambda a, b, m=None: (m or glassnet).maximum(a, b),
+}
+
+
+@pytest.mark.parametrize("a", PROMOTED)
+@pytest.mark.parametrize("b", PROMOTED)
+def test_promote_types_is_pytorchs(a, b):
+    expected = torch.empty(0, dtype=torch.promote_types(getattr(torch, a), getattr(torch, b)))
+    assert glassnet.promote_types(a, b) == expected.numpy().dtype
+
+
+@pytest.mark.parametrize("op", BINARY)
+@pytest.mark.parametrize("a", PROMOTED)
+@pytest.mark.parametrize("b", PROMOTED)
+def test_binary_ops_compute_in_pytorchs_result_type(op, a, b):
+    """Dimensioned and 0-dim operands, and Python numbers: the dtype (or the refusal) of PyTorch."""
+    run = BINARY[op]
+
+    def theirs(x, y):
+        return torch.maximum(x, y) if op == "maximum" else run(x, y)
+
+    for sa, sb in [((2,), (2,)), ((2,), ()), ((), (2,)), ((), ())]:
+        ta, tb = (torch.ones(s, dtype=getattr(torch, d)) for s, d in ((sa, a), (sb, b)))
+        ga, gb = (glassnet.tensor(np.ones(s, d)) for s, d in ((sa, a), (sb, b)))
+        want, got = _dtype_or_error(theirs, ta, tb), _dtype_or_error(run, ga, gb)
+        assert got == want, (sa, sb, want, got)
+        assert glassnet.result_type(ga, gb) == _np_dtype(torch.result_type(ta, tb))
+        for number in (True, 2, 2.5):
+            assert glassnet.result_type(ga, number) == _np_dtype(torch.result_type(ta, number))
+            if op == "maximum":
+                continue
+            for pair in ((ta, number), (number, ta)):
+                want = _dtype_or_error(theirs, *pair)
+                got = _dtype_or_error(run, *(ga if p is ta else p for p in pair))
+                assert got == want, (pair, want, got)
+
+
+def _np_dtype(torch_dtype):
+    return torch.empty(0, dtype=torch_dtype).numpy().dtype
+
+
+def _dtype_or_error(run, *args):
+    try:
+        out = run(*args)
+    except (TypeError, RuntimeError):
+        return "error"
+    return out.numpy().dtype if isinstance(out, torch.Tensor) else out.dtype
+
+
+def test_mixed_dtype_gradients_come_back_in_each_operands_dtype():
+    x = glassnet.tensor([1.0, 2.0], requires_grad=True)  # float32
+    scale = glassnet.tensor(3.0, dtype=glassnet.float64, requires_grad=True)  # 0-dim: weak
+    y = x * scale * glassnet.tensor([1, 2])  # int64 with dimensions: float still wins
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    assert x.grad.tolist() == [3.0, 6.0] and scale.grad.item() == 5.0
+
+
+def test_bool_subtraction_and_negation_are_refused_as_in_pytorch():
+    mask = glassnet.tensor([True, False])
+    for run in (lambda: mask - 1, lambda: 1 - mask, lambda: -mask):
+        with pytest.raises(TypeError, match="bool tensor is not supported.*use ~"):
+            run()

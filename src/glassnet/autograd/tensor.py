@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_floating
+from .._dtype import get_default_dtype, is_floating, promote_types
 from . import grad_mode
 
 Index = Any
@@ -43,23 +43,16 @@ def _python_data_dtype(data: Any) -> np.dtype:
 
     A Python float counts as the default dtype, an int as int64, a bool as bool, a complex as
     the default dtype's complex; a NumPy scalar or array, or a tensor, inside the sequence as its
-    own dtype (``torch.tensor([np.float64(1)])`` is float64, ``[np.int32(1)]`` int32). As in
-    ``torch.promote_types``, the highest kind wins (bool < integer < floating < complex) and
-    only the dtypes of that kind decide its size (int32 with a float gives the default float),
-    except that complex takes the precision of the floats beside it. No elements: the default.
+    own dtype (``torch.tensor([np.float64(1)])`` is float64, ``[np.int32(1)]`` int32); then
+    ``promote_types`` (int32 with a Python float gives the default float). No elements: the
+    default.
     """
     found: set[Any] = set()
     _element_types(data, found)
     floating = get_default_dtype()
     complex_ = np.result_type(floating, np.complex64)
     scalar = {bool: np.dtype(bool), int: np.dtype(np.int64), float: floating, complex: complex_}
-    dtypes = [scalar.get(t, t) for t in found]
-    if not dtypes:
-        return floating
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-    top = max(rank[d.kind] for d in dtypes)
-    same = [d for d in dtypes if rank[d.kind] == top or (top == 3 and d.kind == "f")]
-    return np.result_type(*same)
+    return promote_types(*(scalar.get(t, t) for t in found)) if found else floating
 
 
 def _element_types(data: Any, found: set[Any]) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_floating
+from .._dtype import is_floating, result_type
 from ..autograd.tensor import Tensor
 
 
@@ -46,18 +46,15 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
 
 
 def as_operand(x: Any, like: Any) -> Any:
-    """Turn a Python number into an array of the tensor operand's dtype (PyTorch promotion)."""
+    """Turn a Python number into an array of PyTorch's result dtype with the tensor operand
+    (``glassnet.result_type``: the tensor's dtype unless the number is of a higher kind)."""
     if isinstance(x, (Tensor, np.ndarray)):
         return x
-    if isinstance(x, (bool, int, float, np.generic)):
+    if isinstance(x, (bool, int, float, np.generic)):  # PyTorch's rule for a wrapped number
         ref = like.data if isinstance(like, Tensor) else np.asarray(like)
-        if is_floating(ref.dtype):
-            dtype = ref.dtype
-        elif isinstance(x, (float, np.floating)):
-            dtype = get_default_dtype()
-        else:
-            dtype = np.result_type(ref.dtype, np.asarray(x).dtype)
-        return np.asarray(x, dtype=dtype)
+        if ref.dtype.kind == "f" and not isinstance(x, (complex, np.complexfloating)):
+            return np.asarray(x, dtype=ref.dtype)  # the common case, without the full rule
+        return np.asarray(x, dtype=result_type(ref, x))
     if isinstance(x, (list, tuple)):
         return np.asarray(x)
     raise TypeError(f"unsupported operand of type {type(x).__name__} for a tensor operation")

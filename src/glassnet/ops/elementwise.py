@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import get_default_dtype, result_type
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_operand, unbroadcast
@@ -251,12 +252,35 @@ class Cast(Function):
 
 
 # ---------------------------------------------------------------------------- functional forms
-def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
+def _binary(fn: type[Function], a: Any, b: Any, floating: bool = False) -> Tensor:
+    """``fn`` on ``a`` and ``b`` in PyTorch's result dtype (``glassnet.result_type``).
+
+    Python numbers take the tensor's dtype where their kind allows (``as_operand``); an operand
+    of another dtype is cast first, the cast in the graph (its gradient comes back in its own
+    dtype), so NumPy's promotion (int64 with float32 gives float64) never decides. ``floating``
+    (true division): an integer or bool result dtype becomes the default float.
+    """
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a2 = as_operand(a, b)
     b2 = as_operand(b, a)
-    return fn.apply(a2, b2)
+    dtype = a2.dtype
+    if b2.dtype != dtype:
+        dtype = result_type(a2, b2)
+    if floating and dtype.kind in "biu":
+        dtype = get_default_dtype()
+    return fn.apply(_cast(a2, dtype), _cast(b2, dtype))
+
+
+def _is_bool(x: Any) -> bool:
+    """A bool number, or a tensor or array of dtype bool."""
+    return isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
+
+
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    if x.dtype == dtype:
+        return x
+    return x.to(dtype) if isinstance(x, Tensor) else x.astype(dtype)
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -265,7 +289,9 @@ def add(a: Any, b: Any) -> Tensor:
 
 
 def sub(a: Any, b: Any) -> Tensor:
-    """a - b with broadcasting."""
+    """a - b with broadcasting (not on bool tensors, as in PyTorch)."""
+    if _is_bool(a) or _is_bool(b):
+        raise TypeError("subtraction with a bool tensor is not supported (as in PyTorch); use ~")
     return _binary(Sub, a, b)
 
 
@@ -276,14 +302,22 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b with broadcasting (true division)."""
-    if isinstance(a, Tensor) and a.dtype.kind in "iub" and not isinstance(b, float):
-        a = a.to(np.float32)
-    return _binary(Div, a, b)
+    return _binary(Div, a, b, floating=True)
 
 
 def pow(a: Any, b: Any) -> Tensor:
-    """a ** b with broadcasting."""
-    return _binary(Pow, a, b)
+    """a ** b with broadcasting.
+
+    As in PyTorch, a bool base with a bool tensor exponent is refused, and a bool tensor to a
+    Python bool power stays bool (NumPy's bool power would be int8).
+    """
+    bools = [_is_bool(a), _is_bool(b)]
+    if all(bools) and isinstance(b, (Tensor, np.ndarray)):
+        raise TypeError(
+            "pow with a bool base and a bool tensor exponent is not supported (as in PyTorch)"
+        )
+    out = _binary(Pow, a, b)
+    return out.to(np.bool_) if all(bools) else out
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -310,6 +344,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
+    """-x (not on bool tensors, as in PyTorch)."""
+    if x.dtype == np.bool_:
+        raise TypeError("negation of a bool tensor is not supported (as in PyTorch); use ~")
     return Neg.apply(x)
 
 
