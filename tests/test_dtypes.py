@@ -161,3 +161,44 @@ def test_bool_subtraction_and_negation_are_refused_as_in_pytorch():
     for run in (lambda: mask - 1, lambda: 1 - mask, lambda: -mask):
         with pytest.raises(TypeError, match="bool tensor is not supported.*use ~"):
             run()
+
+
+@pytest.mark.parametrize("a", PROMOTED)
+@pytest.mark.parametrize("b", PROMOTED)
+def test_where_cat_and_stack_promote_as_pytorch(a, b):
+    cond, tcond = glassnet.tensor([True, False]), torch.tensor([True, False])
+    for sb in ((2,), ()):
+        ta, tb = torch.ones(2, dtype=getattr(torch, a)), torch.ones(sb, dtype=getattr(torch, b))
+        ga, gb = glassnet.tensor(np.ones(2, a)), glassnet.tensor(np.ones(sb, b))
+        assert glassnet.where(cond, ga, gb).dtype == torch.where(tcond, ta, tb).numpy().dtype
+    ta, tb = torch.ones(2, dtype=getattr(torch, a)), torch.ones(2, dtype=getattr(torch, b))
+    ga, gb = glassnet.tensor(np.ones(2, a)), glassnet.tensor(np.ones(2, b))
+    assert glassnet.cat([ga, gb]).dtype == torch.cat([ta, tb]).numpy().dtype
+    assert glassnet.stack([ga, gb]).dtype == torch.stack([ta, tb]).numpy().dtype
+    if a != b:
+        with pytest.raises(TypeError, match=f"same dtype, got {a} @ {b}"):
+            glassnet.matmul(ga, gb)
+
+
+@pytest.mark.parametrize("a", PROMOTED)
+@pytest.mark.parametrize("other", [True, 2, 2.5, "int64", "float64", "bool"])
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_"])
+def test_in_place_arithmetic_refuses_a_result_its_dtype_cannot_hold(a, other, op):
+    """As PyTorch: no float result into an integer tensor, no integer into bool; else it casts."""
+
+    def operand(lib):
+        if not isinstance(other, str):
+            return other
+        return lib.ones(2, dtype=getattr(lib, other))
+
+    theirs = torch.ones(2, dtype=getattr(torch, a))
+    ours = glassnet.tensor(np.ones(2, a))
+    try:
+        getattr(theirs, op)(operand(torch))
+    except RuntimeError:
+        with pytest.raises(TypeError, match="cannot be cast to this tensor's|bool tensor is not"):
+            getattr(ours, op)(operand(glassnet))
+        return
+    getattr(ours, op)(operand(glassnet))
+    assert ours.dtype == theirs.numpy().dtype
+    assert ours.tolist() == theirs.tolist()

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_floating, promote_types
+from .._dtype import get_default_dtype, is_floating, promote_types, result_type
 from . import grad_mode
 
 Index = Any
@@ -261,16 +261,34 @@ class Tensor:
         self.data[...] = value
         return self
 
+    def _check_inplace_dtype(self, what: str, *operands: Any, floating: bool = False) -> None:
+        """PyTorch's rule for ``x.op_(other)``: the result dtype must cast to ``x``'s dtype
+        without changing kind downwards (no float into an integer tensor, nothing into bool)."""
+        result = result_type(self, *operands)
+        if floating and result.kind in "biu":
+            result = get_default_dtype()  # true division
+        rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+        if rank[result.kind] > rank[self.dtype.kind]:
+            raise TypeError(
+                f"{what}: the result dtype {result} cannot be cast to this tensor's dtype "
+                f"{self.dtype} in place (as in PyTorch); use the out-of-place operation"
+            )
+
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        self._check_inplace_dtype("add_", other, *([] if alpha == 1 else [alpha]))
         return self._inplace("add_", self.data + alpha * _data(other))
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        _ops.elementwise.refuse_bool_subtraction(self, other)
+        self._check_inplace_dtype("sub_", other, *([] if alpha == 1 else [alpha]))
         return self._inplace("sub_", self.data - alpha * _data(other))
 
     def mul_(self, other: Any) -> Tensor:
+        self._check_inplace_dtype("mul_", other)
         return self._inplace("mul_", self.data * _data(other))
 
     def div_(self, other: Any) -> Tensor:
+        self._check_inplace_dtype("div_", other, floating=True)
         return self._inplace("div_", self.data / _data(other))
 
     def zero_(self) -> Tensor:

@@ -290,9 +290,14 @@ def add(a: Any, b: Any) -> Tensor:
 
 def sub(a: Any, b: Any) -> Tensor:
     """a - b with broadcasting (not on bool tensors, as in PyTorch)."""
+    refuse_bool_subtraction(a, b)
+    return _binary(Sub, a, b)
+
+
+def refuse_bool_subtraction(a: Any, b: Any) -> None:
+    """PyTorch refuses ``a - b`` (and ``a.sub_(b)``) when either side is bool."""
     if _is_bool(a) or _is_bool(b):
         raise TypeError("subtraction with a bool tensor is not supported (as in PyTorch); use ~")
-    return _binary(Sub, a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -335,12 +340,16 @@ def _t(x: Any) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Pick ``a`` where ``condition`` is true, else ``b`` (broadcasting)."""
+    """Pick ``a`` where ``condition`` is true, else ``b`` (broadcasting, PyTorch's result dtype)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where expected a boolean condition, got dtype {cond.dtype}")
     ref = a if isinstance(a, Tensor) else b
-    return Where.apply(cond, as_operand(a, ref), as_operand(b, ref))
+    a2, b2 = as_operand(a, ref), as_operand(b, ref)
+    if a2.dtype != b2.dtype:  # PyTorch's result dtype, as the arithmetic ops (_binary)
+        dtype = result_type(a2, b2)
+        a2, b2 = _cast(a2, dtype), _cast(b2, dtype)
+    return Where.apply(cond, a2, b2)
 
 
 def neg(x: Tensor) -> Tensor:

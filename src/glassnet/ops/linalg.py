@@ -75,6 +75,11 @@ def matmul(a: Any, b: Any) -> Tensor:
     )
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul expected tensors with at least 1 dimension, got {sa} @ {sb}")
+    if a.dtype != b.dtype:  # PyTorch refuses too (no promotion in matrix products)
+        raise TypeError(
+            f"matmul expected both operands to have the same dtype, got {a.dtype} @ {b.dtype}: "
+            "convert one with .to(), .float() or .double()"
+        )
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     batch_ok = True

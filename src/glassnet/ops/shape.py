@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import result_type
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_dim, shape_str
@@ -230,9 +231,14 @@ def clone(x: Tensor) -> Tensor:
 
 
 def _tensors(xs: Sequence[Any], op: str) -> list[Tensor]:
+    """The tensors to join, cast (in the graph) to PyTorch's result dtype where they differ."""
     if isinstance(xs, Tensor) or not len(xs):
         raise ValueError(f"{op} expected a non-empty sequence of tensors")
-    return [x if isinstance(x, Tensor) else Tensor(x) for x in xs]
+    ts = [x if isinstance(x, Tensor) else Tensor(x) for x in xs]
+    if any(t.dtype != ts[0].dtype for t in ts):
+        dtype = result_type(*ts)
+        ts = [t if t.dtype == dtype else t.to(dtype) for t in ts]
+    return ts
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
