@@ -36,6 +36,10 @@ import numpy as np
 
 from .scratch import scratch as _scratch
 
+# unpack_output adds the bias in the crop itself (one fused pass) only for outputs larger than
+# this; smaller ones are copied, then the bias is added in place (see unpack_output)
+_FUSED_BIAS_BYTES = 2**23
+
 
 class ConvLayout:
     """Geometry of one N-d convolution and the maps between NCHW arrays and the packed layout.
@@ -269,13 +273,23 @@ class ConvLayout:
         return flat.reshape(f, n * self.P)
 
     def unpack_output(self, flat: np.ndarray, n: int, bias: np.ndarray | None) -> np.ndarray:
-        """(F, N * P) -> (N, F, *O), adding ``bias`` (F,) on the way."""
+        """(F, N * P) -> (N, F, *O), adding ``bias`` (F,) on the way.
+
+        The crop copies one output row (the last axis) per NumPy inner loop. A three-operand
+        ``np.add`` into that strided target costs about twice a plain copy per row, so on small
+        outputs (short rows, in cache) the bias is added afterwards, in place on the contiguous
+        result, one (n, f) plane per inner loop; on large ones the fused add is
+        cheaper than the second pass (docs/benchmarks.md, End to end).
+        """
         f = flat.shape[0]
         grid = flat.reshape(f, n, *self.phase_shape)
         src = grid[self._output_region]
         y = np.empty((n, f, *self.out_size), flat.dtype)
-        if bias is None:
+        if bias is None or y.nbytes <= _FUSED_BIAS_BYTES:
             np.copyto(y.swapaxes(0, 1), src)
+            if bias is not None:
+                planes = y.reshape(n, f, math.prod(self.out_size))  # a view of y
+                planes += bias[:, None]
         else:
             np.add(src, bias.reshape((f,) + (1,) * (src.ndim - 1)), out=y.swapaxes(0, 1))
         return y
