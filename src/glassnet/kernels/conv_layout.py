@@ -172,6 +172,10 @@ class ConvLayout:
         """L: flat output slots computed for a batch of n (up to the last sample's last output)."""
         return (n - 1) * self.P + self.last_output_offset + 1
 
+    def packed_size(self, n: int) -> int:
+        """Elements per channel of the packed input of a batch of n: ``R * (N * P + tail)``."""
+        return len(self.residues) * (n * self.P + self.tail)
+
     def pack_input(self, x: np.ndarray, scratch: bool = True, fill: float = 0.0) -> np.ndarray:
         """(N, C, *D) -> padded, phase-split, channel-major (C, R, N * P + tail).
 

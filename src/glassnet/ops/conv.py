@@ -35,6 +35,8 @@ Padding = int | Sequence[int] | str
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _KERNEL = {1: "K", 2: "KH, KW", 3: "KD, KH, KW"}
+# a stride-1 ConvNd keeps its packed input for the weight gradient when it is at most this big
+_KEEP_PACKED_BYTES = 2**20
 
 
 def _bias_sum(dy: np.ndarray) -> np.ndarray:
@@ -72,14 +74,19 @@ class ConvNd(Function):
         lo, hi = zip(*padding)
         self.plan = conv_plan(xb.shape[2:], w.shape[2:], stride, dilation, lo, hi)
         self.x, self.w, self.groups = x, w, groups  # saved: the input itself (the graph holds
-        self.packed_x = None  # it anyway); strided layers also keep a packed copy (below)
+        self.packed_x = None  # it anyway); strided and small layers also keep a packed copy
         if xb.shape[0] == 0:
             y = np.zeros((0, w.shape[0], *self.plan.out_size), x.dtype)
         else:
             # a strided phase split is dear (docs/benchmarks.md), so such a layer keeps its
             # packed input for the weight gradient; a stride-1 pack is cheap, so those layers
-            # keep only x (less memory) and pack into scratch
-            keep = self.needs_input_grad[1] and max(stride) > 1
+            # keep only x (less memory) and pack into scratch, unless the packed input is small:
+            # then packing costs about one NumPy inner loop per short row (LeNet on 8x8 digits)
+            # and keeping it costs little memory
+            packed_bytes = xb.shape[1] * self.plan.packed_size(xb.shape[0]) * x.itemsize
+            keep = self.needs_input_grad[1] and (
+                max(stride) > 1 or packed_bytes <= _KEEP_PACKED_BYTES
+            )
             packed = self.plan.pack_input(xb, scratch=not keep)  # (C, R, N*P): phase-split
             y = self.plan.unpack_output(self.plan.correlate(packed, w, groups), xb.shape[0], b)
             if keep:
