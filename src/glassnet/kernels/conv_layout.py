@@ -39,6 +39,12 @@ from .scratch import scratch as _scratch
 # unpack_output adds the bias in the crop itself (one fused pass) only for outputs larger than
 # this; smaller ones are copied, then the bias is added in place (see unpack_output)
 _FUSED_BIAS_BYTES = 2**23
+# unpack_output gathers outputs with rows of at most _GATHER_ROW elements through a flat index
+# (np.take) when the output has at most _GATHER_SIZE elements; indices for the last
+# _GATHER_CACHED (F, N) pairs of a layout are kept
+_GATHER_ROW = 4
+_GATHER_SIZE = 2**18
+_GATHER_CACHED = 4
 
 
 class ConvLayout:
@@ -279,24 +285,50 @@ class ConvLayout:
     def unpack_output(self, flat: np.ndarray, n: int, bias: np.ndarray | None) -> np.ndarray:
         """(F, N * P) -> (N, F, *O), adding ``bias`` (F,) on the way.
 
-        The crop copies one output row (the last axis) per NumPy inner loop. A three-operand
-        ``np.add`` into that strided target costs about twice a plain copy per row, so on small
-        outputs (short rows, in cache) the bias is added afterwards, in place on the contiguous
-        result, one (n, f) plane per inner loop; on large ones the fused add is
-        cheaper than the second pass (docs/benchmarks.md, End to end).
+        The crop copies one output row (the last axis) per NumPy inner loop. On rows of at most
+        ``_GATHER_ROW`` it is one ``np.take`` over a cached flat index instead
+        (``_output_index``). A three-operand ``np.add`` into the strided target costs about
+        twice a plain copy per row, so on small outputs (short rows, in cache) the bias is added
+        afterwards, in place on the contiguous result, one (n, f) plane per inner loop; on large
+        ones the fused add is cheaper than the second pass (docs/benchmarks.md, End to end).
         """
         f = flat.shape[0]
         grid = flat.reshape(f, n, *self.phase_shape)
         src = grid[self._output_region]
         y = np.empty((n, f, *self.out_size), flat.dtype)
-        if bias is None or y.nbytes <= _FUSED_BIAS_BYTES:
-            np.copyto(y.swapaxes(0, 1), src)
-            if bias is not None:
-                planes = y.reshape(n, f, math.prod(self.out_size))  # a view of y
-                planes += bias[:, None]
-        else:
+        index = self._output_index(f, n) if flat.flags.c_contiguous else None
+        if index is not None:  # rows too short for a strided copy: one gather
+            np.take(flat.reshape(-1), index, out=y.reshape(-1), mode="clip")
+        elif bias is not None and y.nbytes > _FUSED_BIAS_BYTES:
             np.add(src, bias.reshape((f,) + (1,) * (src.ndim - 1)), out=y.swapaxes(0, 1))
+            return y
+        else:
+            np.copyto(y.swapaxes(0, 1), src)
+        if bias is not None:
+            planes = y.reshape(n, f, math.prod(self.out_size))  # a view of y
+            planes += bias[:, None]
         return y
+
+    def _output_index(self, f: int, n: int) -> np.ndarray | None:
+        """Flat index into the (F, N * P) packed output of each element of (N, F, *O), C order,
+        when the output rows are at most ``_GATHER_ROW`` long and the output at most
+        ``_GATHER_SIZE`` elements (else None); cached for the last few (F, N).
+
+        A strided copy costs one NumPy inner loop per row, which on rows of 4 takes longer than
+        ``np.take`` over a ready index (docs/benchmarks.md, End to end).
+        """
+        size = f * n * math.prod(self.out_size)
+        if self.out_size[-1] > _GATHER_ROW or size > _GATHER_SIZE:
+            return None
+        cache: dict[tuple[int, int], np.ndarray] = self.__dict__.setdefault("_gather_index", {})
+        index = cache.get((f, n))
+        if index is None:
+            grid = np.arange(f * n * self.P).reshape(f, n, *self.phase_shape)
+            index = np.ascontiguousarray(grid[self._output_region].swapaxes(0, 1)).reshape(-1)
+            if len(cache) >= _GATHER_CACHED:
+                del cache[next(iter(cache))]  # the oldest
+            cache[(f, n)] = index
+        return index
 
 
 def same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[tuple[int, int], ...]:
