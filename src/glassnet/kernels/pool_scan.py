@@ -12,6 +12,7 @@ NumPy only: no Tensor, no autograd (``glassnet.ops.pool`` holds the ``Function``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from .conv_gemm import conv_plan
 from .pooling import spatial_windows, window_taps
 from .scratch import scratch
 
-__all__ = ["TapWindows", "max_scan", "route_to_winners", "small_int"]
+__all__ = ["TapWindows", "max_scan", "route_to_winners", "small_int", "tap_windows"]
 
 
 def small_int(n: int) -> type:
@@ -138,6 +139,21 @@ class TapWindows:
         return self.plan.unpack_input(dsrc[None], self.nc).reshape(self.shape)
 
 
+def tap_windows(*geometry: tuple[int, ...]) -> TapWindows:
+    """``TapWindows(*geometry)`` (same positional arguments), shared by every call with it.
+
+    A ``TapWindows`` never changes once built, and building one (the windows, the taps, the
+    packed plan) costs tens of microseconds of Python, as much as the scan itself on a small
+    layer (LeNet on 8x8 digits), so the op asks here, as the convolution asks ``conv_plan``.
+    """
+    return _tap_windows_cache(*(tuple(int(v) for v in a) for a in geometry))
+
+
+@functools.lru_cache(maxsize=256)
+def _tap_windows_cache(*geometry: tuple[int, ...]) -> TapWindows:
+    return TapWindows(*geometry)
+
+
 def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``if (val > max || isnan(val)) {max = val; arg = t}`` for every tap, all windows at once.
 
@@ -175,9 +191,10 @@ def _scan_taps(
     """The running maximum and winning tap over all taps of ``win`` (``nan``: the NaN rule).
 
     The scan starts at -inf with ``arg`` 0, or, where tap 0 reaches every window (always on the
-    packed layout), from tap 0 itself (a NaN there wins, as in the scan). A direct tap, a
-    strided view, is first copied out contiguously: one strided pass instead of two (the
-    comparison and the maximum).
+    packed layout), from tap 0 itself (a NaN there wins, as in the scan). A window's winner is
+    the last tap that beat its running maximum, so ``arg`` is the maximum of ``t * wins`` over
+    the taps (two NumPy calls per tap). A direct tap, a strided view, is first copied out
+    contiguously: one strided pass instead of two (the comparison and the maximum).
 
     Shapes:
         src: ``win.source``   returns best, arg: ``win.out_shape``
@@ -200,9 +217,8 @@ def _scan_taps(
         if nan:
             w |= np.isnan(v)
         np.maximum(b, v, out=b)
-        np.subtract(t, a, out=st, casting="unsafe")
-        st *= w
-        a += st
+        # taps come in increasing order, so a window's winner is the largest t that won
+        np.maximum(a, np.multiply(w, tap_type(t), out=st), out=a)
     return best, arg
 
 

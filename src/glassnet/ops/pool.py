@@ -35,7 +35,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..kernels.pool_scan import TapWindows, max_scan, route_to_winners
+from ..kernels.pool_scan import max_scan, route_to_winners, tap_windows
 from ..kernels.pooling import (
     adaptive_maxima,
     along,
@@ -85,7 +85,7 @@ class MaxPool(Function):
         if not (return_indices or self.needs_input_grad[0]):
             # the maxima alone: separable, one axis at a time (NaN propagates, as PyTorch)
             return window_reduce(x, wins, np.maximum)
-        self.win = win = TapWindows(x.shape, out_size, kernel_size, stride, padding, dilation)
+        self.win = win = tap_windows(x.shape, out_size, kernel_size, stride, padding, dilation)
         y, self.arg = max_scan(win, x)  # the winning tap of each window, in win's layout
         if not return_indices:
             return y
