@@ -1,21 +1,24 @@
 """The issues' speed targets checked against one or more benchmark runs.
 
 ``python -m glassnet.bench.targets RUN.json [RUN.json ...]`` prints a Markdown table: per target,
-each case's forward+backward ratio (ours / PyTorch) in every run, and which cases stay within the
-target in every run. A single run on a noisy machine can move a ratio by a third, so the
-benchmarks page judges the targets on several consecutive runs (``glassnet bench all --json``).
+each case's ratio (ours / PyTorch) in every run, and which cases stay within the target in every
+run (or, where the issue says so, whose median over the runs does). A single run on a noisy
+machine can move a ratio by a third, so the benchmarks page judges the targets on several
+consecutive runs (``glassnet bench all --json``).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# (target as the issues state it, [(label, case name, bound), ...])
-TARGETS: list[tuple[str, list[tuple[str, str, float]]]] = [
+# (target as the issues state it, [(label, case name, bound), ...], rule): the rule says what
+# must hold the bound, "every" run or the "median" of the runs (issue 15's wording)
+TARGETS: list[tuple[str, list[tuple[str, str, float]], str]] = [
     (
         "conv <= 1.5",
         [
@@ -25,18 +28,50 @@ TARGETS: list[tuple[str, list[tuple[str, str, float]]]] = [
             ("d", "conv2d_d/fwd+bwd", 1.5),
             ("e", "conv1d_e/fwd+bwd", 1.5),
         ],
+        "every",
     ),
     (
         "LSTM <= 1.3 on (a), (b); <= 2.5 on (c)",
         [("a", "lstm_a/fwd+bwd", 1.3), ("b", "lstm_b/fwd+bwd", 1.3), ("c", "lstm_c/fwd+bwd", 2.5)],
+        "every",
     ),
     (
         "GRU <= 1.0",
         [("a", "gru_a/fwd+bwd", 1.0), ("b", "gru_b/fwd+bwd", 1.0), ("c", "gru_c/fwd+bwd", 1.0)],
+        "every",
     ),
     (
         "RNN <= 1.0",
         [("a", "rnn_a/fwd+bwd", 1.0), ("b", "rnn_b/fwd+bwd", 1.0), ("c", "rnn_c/fwd+bwd", 1.0)],
+        "every",
+    ),
+    (
+        "issue 15: conv (b), (e) <= 1.5; (c), (d) <= 1.3 (median of the runs)",
+        [
+            ("b", "conv2d_b/fwd+bwd", 1.5),
+            ("c", "conv2d_c/fwd+bwd", 1.3),
+            ("d", "conv2d_d/fwd+bwd", 1.3),
+            ("e", "conv1d_e/fwd+bwd", 1.5),
+        ],
+        "median",
+    ),
+    (
+        "issue 15: pooling <= 1.3 (median of the runs)",
+        [
+            ("max a", "max_pool2d_a/fwd+bwd", 1.3),
+            ("max b", "max_pool2d_b/fwd+bwd", 1.3),
+            ("avg a", "avg_pool2d_a/fwd+bwd", 1.3),
+            ("avg b", "avg_pool2d_b/fwd+bwd", 1.3),
+        ],
+        "median",
+    ),
+    (
+        "issue 15: end to end <= 1.0",
+        [
+            ("digits", "lenet_digits/time_to_acc", 1.0),
+            ("char-LSTM", "charlm_lstm/train_steps", 1.0),
+        ],
+        "every",
     ),
 ]
 
@@ -53,10 +88,10 @@ def targets_table(reports: Sequence[dict[str, Any]]) -> str:
     lines = [
         f"| issue target | case: ratio in run{'s' if len(runs) > 1 else ''} "
         + " / ".join(str(i + 1) for i in range(len(runs)))
-        + " | within the target in every run? |",
+        + " | within the target? (every run, or the median where the target says so) |",
         "| --- | --- | --- |",
     ]
-    for target, cases in TARGETS:
+    for target, cases, rule in TARGETS:
         cells: list[str] = []
         good: list[str] = []
         bad: list[str] = []
@@ -66,8 +101,14 @@ def targets_table(reports: Sequence[dict[str, Any]]) -> str:
                 missing.append(label)
                 continue
             values = [run[name] for run in runs]
-            cells.append(f"{label} " + " / ".join(f"{v:.2f}" for v in values))
-            (good if all(v <= bound for v in values) else bad).append(label)
+            cell = f"{label} " + " / ".join(f"{v:.2f}" for v in values)
+            if rule == "median":
+                middle = statistics.median(values)
+                cells.append(f"{cell} (median {middle:.2f})")
+                (good if middle <= bound else bad).append(label)
+            else:
+                cells.append(cell)
+                (good if all(v <= bound for v in values) else bad).append(label)
         if not bad and not missing:
             verdict = "yes"
         else:
