@@ -434,6 +434,28 @@ def test_custom_module_with_tensor_operations(tmp_path):
     )
 
 
+class TensorClamp(nn.Module):
+    """clamp with tensor bounds (both, one, a number beside a tensor; one column with lo > hi)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lo = nn.Parameter(np.array([-0.5, 0.0, 0.2, -1.0], np.float32))
+        self.hi = nn.Parameter(np.array([0.5, 0.3, 0.1, 2.0], np.float32))
+
+    def forward(self, x):
+        return x.clamp(self.lo, self.hi), x.clamp(min=self.lo), glassnet.clamp(x, -0.25, self.hi)
+
+
+def test_clamp_with_tensor_bounds(tmp_path):
+    check(
+        TensorClamp(),
+        rand(3, 4),
+        [(rand(3, 4),), (rand(5, 4, seed=1),)],
+        tmp_path,
+        dynamic_axes={"input": [0]},
+    )
+
+
 class SeqHead(nn.Module):
     """Reshape, transpose, stack, split, getitem and matmul in a recurrent model's head."""
 

@@ -734,6 +734,18 @@ def _o_clamp(ctx: _Trace, x: Any, *, out: Any, min: Any = None, max: Any = None)
     return ctx.g.node("Clip", ins)
 
 
+@_op("ClampTensor")
+def _o_clamp_tensor(ctx: _Trace, x: Any, lo: Any, hi: Any, *, out: Any) -> str:
+    # ONNX Clip takes scalar bounds only; min(max(x, lo), hi) is the same (hi where lo > hi)
+    dt = _dtype_of(out)
+    y = ctx.value(x, dt)
+    if lo is not None:
+        y = ctx.g.node("Max", [y, ctx.value(lo, dt)])
+    if hi is not None:
+        y = ctx.g.node("Min", [y, ctx.value(hi, dt)])
+    return y
+
+
 @_op("Where")
 def _o_where(ctx: _Trace, cond: Any, a: Any, b: Any, *, out: Any) -> str:
     dt = _dtype_of(out)
