@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import glassnet
 import glassnet.nn.functional as F
 from glassnet import nn
+from glassnet.ops import upsample
 from glassnet.ops.upsample import interpolation_matrix, interpolation_taps
 
 from ..helpers import assert_close, check_grad, parity, torch
@@ -231,6 +232,38 @@ def test_output_size_formula_and_adjoint(cfg):
     (y * glassnet.tensor(v)).sum().backward()
     # <A x, v> = <x, A^T v>: the gather forward and the matrix backward are one linear map
     assert np.isclose((y.data * v).sum(), (x * t.grad.data).sum(), rtol=1e-10, atol=1e-10)
+
+
+@given(cfg=interp_config())
+def test_blocked_backward_matches_the_dense_one(cfg):
+    """Long axes go through A^T in row blocks (adjoint_along): forced here on small ones."""
+    mode, x, kw, seed = cfg
+    v = None
+    grads = []
+    for limit in (upsample._DENSE_LIMIT, 3):
+        previous, upsample._DENSE_LIMIT = upsample._DENSE_LIMIT, limit
+        try:
+            t = glassnet.tensor(x, requires_grad=True)
+            y = F.interpolate(t, mode=mode, **kw)
+            v = np.random.default_rng(seed).standard_normal(y.shape) if v is None else v
+            (y * glassnet.tensor(v)).sum().backward()
+            grads.append(t.grad.data)
+        finally:
+            upsample._DENSE_LIMIT = previous
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_a_long_signal_resamples_without_a_dense_map(mode):
+    """16,000 -> 32,000 samples: a dense A would hold 5.1e8 entries; the blocks stay small."""
+    x = np.random.default_rng(0).standard_normal((2, 1, 16000))
+    kw = {} if mode == "nearest" else {"align_corners": False}
+    parity(
+        lambda t: F.interpolate(t, scale_factor=2.0, mode=mode, **kw),
+        lambda t: TF.interpolate(t, scale_factor=2.0, mode=mode, **kw),
+        x,
+        seed=1,
+    )
 
 
 @pytest.mark.parametrize(
