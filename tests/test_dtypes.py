@@ -202,3 +202,9 @@ def test_in_place_arithmetic_refuses_a_result_its_dtype_cannot_hold(a, other, op
     getattr(ours, op)(operand(glassnet))
     assert ours.dtype == theirs.numpy().dtype
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("a", PROMOTED)
+@pytest.mark.parametrize("b", PROMOTED)
+def test_can_cast_is_pytorchs(a, b):
+    assert glassnet.can_cast(a, b) == torch.can_cast(getattr(torch, a), getattr(torch, b))

@@ -27,6 +27,7 @@ from . import (
 )
 from ._dtype import (
     bool_,
+    can_cast,
     float16,
     float32,
     float64,
@@ -144,6 +145,7 @@ __all__ = [
     "argmin",
     "autograd",
     "bool_",
+    "can_cast",
     "cat",
     "chunk",
     "clamp",

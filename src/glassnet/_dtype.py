@@ -64,6 +64,16 @@ def promote_types(*dtypes: Any) -> np.dtype:
     )
 
 
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` into ``to`` (``torch.can_cast``): never to
+    a lower kind (a float into an integer, an integer into bool, complex into float).
+
+    >>> can_cast(np.float64, np.float32), can_cast(np.float32, np.int64)
+    (True, False)
+    """
+    return _KIND_RANK[np.dtype(from_).kind] <= _KIND_RANK[np.dtype(to).kind]
+
+
 def result_type(*operands: Any) -> np.dtype:
     """The dtype of an elementwise op on ``operands`` (``torch.result_type``, any count).
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_floating, promote_types, result_type
+from .._dtype import can_cast, get_default_dtype, is_floating, promote_types, result_type
 from . import grad_mode
 
 Index = Any
@@ -267,8 +267,7 @@ class Tensor:
         result = result_type(self, *operands)
         if floating and result.kind in "biu":
             result = get_default_dtype()  # true division
-        rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-        if rank[result.kind] > rank[self.dtype.kind]:
+        if not can_cast(result, self.dtype):
             raise TypeError(
                 f"{what}: the result dtype {result} cannot be cast to this tensor's dtype "
                 f"{self.dtype} in place (as in PyTorch); use the out-of-place operation"

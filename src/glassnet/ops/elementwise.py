@@ -262,14 +262,16 @@ def _binary(fn: type[Function], a: Any, b: Any, floating: bool = False) -> Tenso
     """
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
-    a2 = as_operand(a, b)
-    b2 = as_operand(b, a)
-    dtype = a2.dtype
-    if b2.dtype != dtype:
-        dtype = result_type(a2, b2)
+    return fn.apply(*_promoted(as_operand(a, b), as_operand(b, a), floating))
+
+
+def _promoted(a: Any, b: Any, floating: bool = False) -> tuple[Any, Any]:
+    """Both operands cast to ``result_type(a, b)`` (the default float for a ``floating`` op
+    whose result would be integer or bool)."""
+    dtype = a.dtype if a.dtype == b.dtype else result_type(a, b)
     if floating and dtype.kind in "biu":
         dtype = get_default_dtype()
-    return fn.apply(_cast(a2, dtype), _cast(b2, dtype))
+    return _cast(a, dtype), _cast(b, dtype)
 
 
 def _is_bool(x: Any) -> bool:
@@ -345,11 +347,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != np.bool_:
         raise TypeError(f"where expected a boolean condition, got dtype {cond.dtype}")
     ref = a if isinstance(a, Tensor) else b
-    a2, b2 = as_operand(a, ref), as_operand(b, ref)
-    if a2.dtype != b2.dtype:  # PyTorch's result dtype, as the arithmetic ops (_binary)
-        dtype = result_type(a2, b2)
-        a2, b2 = _cast(a2, dtype), _cast(b2, dtype)
-    return Where.apply(cond, a2, b2)
+    return Where.apply(cond, *_promoted(as_operand(a, ref), as_operand(b, ref)))
 
 
 def neg(x: Tensor) -> Tensor:
