@@ -42,6 +42,18 @@ def is_floating(dtype: Any) -> bool:
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 
 
+def number_dtype(kind: type) -> np.dtype:
+    """The dtype PyTorch gives a Python number of type ``kind`` (bool, int, float or complex):
+    bool, int64, the default float, or the default float's complex."""
+    if kind is bool:
+        return np.dtype(bool)
+    if kind is int:
+        return np.dtype(np.int64)
+    if kind is float:
+        return get_default_dtype()
+    return np.result_type(get_default_dtype(), np.complex64)
+
+
 def promote_types(*dtypes: Any) -> np.dtype:
     """The dtype PyTorch computes ``dtypes`` in together (``torch.promote_types``, any count).
 
@@ -84,14 +96,9 @@ def result_type(*operands: Any) -> np.dtype:
     """
     tiers: list[list[np.dtype]] = [[], [], []]
     for x in operands:
-        if isinstance(x, bool):
-            tiers[2].append(np.dtype(bool))
-        elif isinstance(x, int):
-            tiers[2].append(np.dtype(np.int64))
-        elif isinstance(x, float):
-            tiers[2].append(get_default_dtype())
-        elif isinstance(x, complex):
-            tiers[2].append(np.result_type(get_default_dtype(), np.complex64))
+        number = next((t for t in (bool, int, float, complex) if isinstance(x, t)), None)
+        if number is not None:
+            tiers[2].append(number_dtype(number))
         else:
             d = getattr(x, "dtype", None)
             if d is None:

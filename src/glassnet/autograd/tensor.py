@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from .._dtype import can_cast, get_default_dtype, is_floating, promote_types, result_type
+from .._dtype import (
+    can_cast,
+    get_default_dtype,
+    is_floating,
+    number_dtype,
+    promote_types,
+    result_type,
+)
 from . import grad_mode
 
 Index = Any
@@ -34,8 +41,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-_PY_SCALARS = (bool, int, float, complex)
-_PY_SCALAR_SET = frozenset(_PY_SCALARS)
+_PY_NUMBERS = frozenset((bool, int, float, complex))
 
 
 def _python_data_dtype(data: Any) -> np.dtype:
@@ -49,10 +55,8 @@ def _python_data_dtype(data: Any) -> np.dtype:
     """
     found: set[Any] = set()
     _element_types(data, found)
-    floating = get_default_dtype()
-    complex_ = np.result_type(floating, np.complex64)
-    scalar = {bool: np.dtype(bool), int: np.dtype(np.int64), float: floating, complex: complex_}
-    return promote_types(*(scalar.get(t, t) for t in found)) if found else floating
+    dtypes = [number_dtype(t) if t in _PY_NUMBERS else t for t in found]
+    return promote_types(*dtypes) if dtypes else get_default_dtype()
 
 
 def _element_types(data: Any, found: set[Any]) -> None:
@@ -60,15 +64,15 @@ def _element_types(data: Any, found: set[Any]) -> None:
     if not isinstance(data, (list, tuple)):
         data = [data]
     types = set(map(type, data))
-    found |= types & _PY_SCALAR_SET
-    if types <= _PY_SCALAR_SET:  # the common case: no element needs a closer look
+    found |= types & _PY_NUMBERS
+    if types <= _PY_NUMBERS:  # the common case: no element needs a closer look
         return
     for item in data:
         if isinstance(item, (list, tuple)):
             _element_types(item, found)
         elif isinstance(item, Tensor):
             found.add(item.data.dtype)
-        elif type(item) not in _PY_SCALARS:  # np.float64 subclasses float: not a Python float
+        elif type(item) not in _PY_NUMBERS:  # np.float64 subclasses float: not a Python float
             found.add(np.asarray(item).dtype)  # NumPy scalars and arrays, torch tensors, ...
 
 

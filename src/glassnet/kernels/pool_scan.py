@@ -158,8 +158,8 @@ def max_scan(win: TapWindows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``if (val > max || isnan(val)) {max = val; arg = t}`` for every tap, all windows at once.
 
     Returns the maxima (N, C, *O) and the winning tap of each window in ``win``'s output
-    layout. ``np.maximum`` makes the same updates as the scan (NaN sticks), and
-    ``arg += wins * (t - arg)`` sets the winners' tap without a masked copy (slow in NumPy).
+    layout. ``np.maximum`` makes the same updates as the scan (NaN sticks), and the winners'
+    tap is set without a masked copy (slow in NumPy; see ``_scan_taps``).
     NaN is rare, so the scan first runs without the ``isnan`` test, and again with it only if a
     maximum came out NaN (a window holds a NaN exactly when its maximum is NaN). Windows that
     end at -inf (no finite value) get PyTorch's first in-bounds tap afterwards.
